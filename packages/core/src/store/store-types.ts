@@ -1,0 +1,122 @@
+/**
+ * The storage contract shared by every store (memory, SQLite, and later PostgreSQL/Redis).
+ *
+ * Stores hold, per installation: the access token (only ever as AES-256-GCM ciphertext, see
+ * `crypto/`), the token's state, whether an unsent balance change is pending, and the history
+ * needed to report on schedule and to keep `timestamp` monotonic across restarts.
+ *
+ * Writes from the reporter's hot path arrive in batches through `write()`, so a store can apply
+ * many small changes in one transaction (one fsync) instead of one per `notify()`.
+ */
+
+/** Whether reports can be sent with the stored token. */
+export type TokenState = 'active' | 'rejected' | 'gone'
+
+/**
+ * The result of one report (one or more HTTP attempts):
+ * - `delivered`: Vercel answered 2xx.
+ * - `rejected`: 401/403; the token is unusable until `saveInstallation` replaces it.
+ * - `gone`: 404/410; Vercel no longer knows the installation.
+ * - `invalid`: the body was refused (400) or `getBalances` returned something invalid.
+ * - `failed`: transient failures outlasted the retry budget; the change stays pending.
+ * - `skipped`: nothing was sent (no usable token, installation unknown, reporter closing).
+ */
+export type ReportOutcome = 'delivered' | 'rejected' | 'gone' | 'invalid' | 'failed' | 'skipped'
+
+/** What a store knows about one installation. Never contains the token. */
+export interface InstallationRecord {
+  installationId: string
+  tokenType: string
+  tokenState: TokenState
+  /** Incremented by every `saveCredentials`; lets a late 401 for an old token not reject a new one. */
+  tokenGeneration: number
+  /** True while a balance change has not yet been delivered (or permanently refused). */
+  pending: boolean
+  /** Epoch ms of the oldest undelivered change, or null. */
+  pendingSince: number | null
+  /** The last `timestamp` sent to Vercel for this installation (ISO-8601), or null. */
+  lastTimestamp: string | null
+  /** Epoch ms of the last report attempt (any outcome), or null if never reported. */
+  lastAttemptAt: number | null
+  /** Epoch ms of the last `delivered` report, or null. */
+  lastDeliveredAt: number | null
+  lastOutcome: ReportOutcome | null
+  /** HTTP status of the last report, if one was received. */
+  lastStatus: number | null
+  createdAt: number
+  updatedAt: number
+}
+
+/** A decrypted token, handed only to the submitter. */
+export interface StoredCredentials {
+  accessToken: string
+  tokenType: string
+  tokenState: TokenState
+  tokenGeneration: number
+}
+
+/** Batched writes from the reporter, applied in order (atomically where the store can). */
+export type StoreWrite =
+  | {
+      /** A balance change was accepted: keep the installation pending until delivered. */
+      type: 'markPending'
+      installationId: string
+      at: number
+    }
+  | {
+      /** A report is about to be sent with this timestamp; persisted first so it never repeats. */
+      type: 'reportStarted'
+      installationId: string
+      timestamp: string
+      at: number
+    }
+  | {
+      type: 'reportFinished'
+      installationId: string
+      outcome: ReportOutcome
+      at: number
+      status: number | null
+      /** Clear `pending`: the delivered balances were read after the last accepted change. */
+      clearPending: boolean
+      /** Set the token state, but only if the token is still of `tokenGeneration`. */
+      tokenState?: TokenState
+      tokenGeneration?: number
+    }
+
+export interface ListOptions {
+  /** Return ids strictly greater than this one (keyset paging, ascending by id). */
+  after?: string
+  limit: number
+}
+
+export interface BalanceStore {
+  /** A short name for logs and errors, e.g. `sqlite`. */
+  readonly kind: string
+  /** Creates tables/keys if needed. Idempotent; the reporter calls it once before first use. */
+  init(): Promise<void>
+  /**
+   * Stores (or replaces) an installation's token, encrypted. Resets the token state to `active`,
+   * increments `tokenGeneration` and marks the installation pending so a first report follows.
+   */
+  saveCredentials(
+    installationId: string,
+    credentials: { accessToken: string; tokenType?: string },
+    at: number,
+  ): Promise<void>
+  /** Decrypts the token; null if the installation is unknown. Throws ERR_DECRYPTION_FAILED on tampering. */
+  getCredentials(installationId: string): Promise<StoredCredentials | null>
+  getInstallation(installationId: string): Promise<InstallationRecord | null>
+  /** Forgets the installation and its token. Returns false if it was unknown. */
+  deleteInstallation(installationId: string): Promise<boolean>
+  /** Installations with an active token, ascending by id. */
+  listInstallationIds(options: ListOptions): Promise<string[]>
+  /** Pending installations with an active token, oldest change first. */
+  listPending(limit: number): Promise<string[]>
+  /** Installations with an active token whose last attempt is older than `before` (or never), oldest first. */
+  listDue(before: number, limit: number): Promise<string[]>
+  /** Applies reporter writes in order. Writes for unknown installations are ignored. */
+  write(writes: readonly StoreWrite[]): Promise<void>
+  /** Re-encrypts every token still under an older key with the keyring's current key. */
+  reencryptAll(): Promise<{ reencrypted: number }>
+  close(): Promise<void>
+}
