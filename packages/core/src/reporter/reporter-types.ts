@@ -86,6 +86,11 @@ export interface BalanceReporter {
   deleteInstallation(installationId: string): Promise<boolean>
   /** A balance changed: synchronous, O(1), no I/O inline, never throws. */
   notify(installationId: string): void
+  /**
+   * Resolves once every change notified so far is durably recorded as pending in the store
+   * (it will be reported even if the process crashes now). `notify()` itself never waits.
+   */
+  persisted(): Promise<void>
   /** Resolves once every change notified so far was sent or failed permanently. */
   flush(): Promise<void>
   /** Reports every installation with a usable token now (bounded concurrency). */
@@ -101,6 +106,12 @@ export interface BalanceReporter {
    * transient failures. Throws `ERR_VERCEL_REQUEST` (with `status`) when Vercel refuses.
    */
   getInvoice(installationId: string, invoiceId: string): Promise<Invoice>
+  /**
+   * Reads an installation's current balances through the configured `getBalances`, validated
+   * like a report would be (throws `ERR_INVALID_BALANCES` otherwise). Sends nothing to Vercel.
+   * The Partner API uses it to answer Provision Purchase with `{ timestamp, balances }`.
+   */
+  getBalances(installationId: string): Promise<Balance[]>
   /** Subscribe to report results. Returns an unsubscribe function. */
   onReport(listener: (result: ReportResult) => void): () => void
   /** Stop timers, persist what is pending, close connections. */

@@ -1,0 +1,380 @@
+import { PrepaidBalancesError } from '../errors.js'
+import type { ReportOutcome } from '../store/store-types.js'
+import { createVercelClient } from '../submitter/vercel-client.js'
+import { installationIdSchema, isValidInstallationId } from '../wire/installation-id.js'
+import { ReportDispatcher, type RunResult } from './report-dispatcher.js'
+import { resolveReporterOptions } from './reporter-options.js'
+import type {
+  BalanceReporter,
+  BalanceReporterOptions,
+  ReportAllSummary,
+  ReportReason,
+  ReportResult,
+} from './reporter-types.js'
+import { ScheduleSweeper } from './schedule-sweeper.js'
+import { sendReport } from './send-report.js'
+import { validateBalances } from './validate-balances.js'
+import { WriteBehindQueue } from './write-behind-queue.js'
+
+/**
+ * Creates the reporter that keeps Vercel up to date with every installation's prepaid balance:
+ * right after changes (`notify`, coalesced), on a schedule (`reportIntervalMs`), and on demand.
+ *
+ * @example
+ * const reporter = createBalanceReporter({
+ *   store: sqliteStore({ filename: './balances.db', encryptionKey: process.env.BALANCES_ENCRYPTION_KEY! }),
+ *   getBalances: async (installationId) => [
+ *     { currencyValueInCents: await ledger.cents(installationId), credit: '1,234 Tokens', nameLabel: 'Tokens' },
+ *   ],
+ * })
+ * await reporter.saveInstallation('icfg_123', { accessToken: body.credentials.access_token })
+ * reporter.notify('icfg_123') // after a purchase or usage
+ */
+export function createBalanceReporter(options: BalanceReporterOptions): BalanceReporter {
+  const config = resolveReporterOptions(options)
+  const { store, logger } = config
+  const abort = new AbortController()
+  const listeners = new Set<(result: ReportResult) => void>()
+  if (config.onReport) listeners.add(config.onReport)
+  // Installations whose durable pending mark was written and not yet cleared: one mark per
+  // burst of changes is enough, more would only cost writes.
+  const markedPending = new Set<string>()
+  let closed = false
+  let closing: Promise<void> | null = null
+
+  const ready = store.init()
+  ready.catch((error: unknown) =>
+    logger.error('store initialisation failed', { store: store.kind, error: errorMessage(error) }),
+  )
+  const writes = new WriteBehindQueue(store, ready, logger)
+  const client = createVercelClient({
+    apiUrl: config.apiUrl,
+    timeoutMs: config.timeoutMs,
+    connections: config.concurrency,
+    retry: config.retry,
+    onRetry: (info) => logger.debug?.('retrying balance report', info),
+  })
+
+  const emit = (result: ReportResult) => {
+    for (const listener of listeners) {
+      try {
+        listener(result)
+      } catch (error) {
+        logger.error('onReport listener threw', { error: errorMessage(error) })
+      }
+    }
+  }
+
+  const dispatcher: ReportDispatcher = new ReportDispatcher(config.coalesceMs, config.concurrency, {
+    run: async (id, reason, lastTimestamp): Promise<RunResult> => {
+      await ready
+      const sent = await sendReport(
+        {
+          store,
+          client,
+          getBalances: config.getBalances,
+          persistStart: (write) => {
+            writes.enqueue(write)
+            return writes.commit()
+          },
+          signal: abort.signal,
+        },
+        id,
+        reason,
+        lastTimestamp,
+      )
+      return { result: sent.result, timestamp: sent.timestamp, finished: sent.finished }
+    },
+    finished: (id, run, newerRequestsArrived) => {
+      const { result } = run
+      if (run.finished) {
+        // Keep the pending mark unless these balances were read after the latest change and
+        // the outcome is final (delivered, or refused for good).
+        const clearPending = !newerRequestsArrived && isFinal(result.outcome)
+        if (clearPending) markedPending.delete(id)
+        writes.enqueue({ ...run.finished, clearPending })
+      }
+      logResult(result)
+      emit(result)
+    },
+  })
+
+  const sweeper = new ScheduleSweeper({
+    store,
+    reportIntervalMs: config.reportIntervalMs,
+    logger,
+    request: (id, reason) => dispatcher.requestSoon(id, reason),
+    isBusy: (id) => dispatcher.isBusy(id),
+  })
+  if (config.autoStart) {
+    ready.then(
+      () => {
+        if (!closed) sweeper.start()
+      },
+      () => {},
+    )
+  }
+
+  function logResult(result: ReportResult) {
+    if (result.outcome === 'delivered') {
+      logger.debug?.('balance reported', { ...result })
+      return
+    }
+    const level = result.outcome === 'failed' || result.outcome === 'skipped' ? 'warn' : 'error'
+    logger[level](`balance report ${result.outcome}`, {
+      installationId: result.installationId,
+      reason: result.reason,
+      attempts: result.attempts,
+      status: result.status,
+      vercelRequestId: result.vercelRequestId,
+      error: result.error,
+    })
+  }
+
+  function assertOpen(method: string) {
+    if (closed) {
+      throw new PrepaidBalancesError('ERR_REPORTER_CLOSED', `reporter.${method}() called after close()`)
+    }
+  }
+
+  function assertInstallationId(method: string, id: unknown): asserts id is string {
+    const parsed = installationIdSchema.safeParse(id)
+    if (!parsed.success) {
+      throw new PrepaidBalancesError(
+        'ERR_INVALID_INSTALLATION_ID',
+        `reporter.${method}(): ${parsed.error.issues[0]?.message ?? 'invalid installation id'}`,
+      )
+    }
+  }
+
+  async function runMany(ids: Iterable<string>, reason: ReportReason, summary: ReportAllSummary) {
+    const waits: Promise<void>[] = []
+    for (const id of ids) {
+      waits.push(
+        dispatcher.requestNow(id, reason).then((result) => {
+          summary.total++
+          summary[result.outcome]++
+        }),
+      )
+    }
+    await Promise.all(waits)
+  }
+
+  const reporter: BalanceReporter = {
+    store,
+
+    async saveInstallation(installationId, credentials) {
+      assertOpen('saveInstallation')
+      assertInstallationId('saveInstallation', installationId)
+      if (
+        typeof credentials !== 'object' ||
+        credentials === null ||
+        typeof credentials.accessToken !== 'string' ||
+        credentials.accessToken.trim() === '' ||
+        /\s/.test(credentials.accessToken)
+      ) {
+        throw new PrepaidBalancesError(
+          'ERR_INVALID_CREDENTIALS',
+          `reporter.saveInstallation(): credentials.accessToken must be a non-empty string without whitespace (installation ${installationId})`,
+        )
+      }
+      if (credentials.tokenType !== undefined && typeof credentials.tokenType !== 'string') {
+        throw new PrepaidBalancesError(
+          'ERR_INVALID_CREDENTIALS',
+          `reporter.saveInstallation(): credentials.tokenType must be a string (installation ${installationId})`,
+        )
+      }
+      await ready
+      // Request before storing: a report in flight with the old token then cannot clear the
+      // pending mark that the new token's first report depends on.
+      dispatcher.request(installationId, 'notify')
+      await store.saveCredentials(
+        installationId,
+        { accessToken: credentials.accessToken, tokenType: credentials.tokenType ?? 'Bearer' },
+        Date.now(),
+      )
+      markedPending.add(installationId) // saveCredentials marked it pending
+      // And after: a report that started before the token was stored has skipped it.
+      dispatcher.request(installationId, 'notify')
+    },
+
+    async deleteInstallation(installationId) {
+      assertOpen('deleteInstallation')
+      assertInstallationId('deleteInstallation', installationId)
+      await ready
+      await writes.commit() // earlier writes for this installation land before it is removed
+      const existed = await store.deleteInstallation(installationId)
+      markedPending.delete(installationId)
+      dispatcher.forget(installationId, skippedResult(installationId, 'installation_deleted'))
+      return existed
+    },
+
+    notify(installationId) {
+      try {
+        if (closed) {
+          logger.warn('notify() after close() ignored', { installationId })
+          return
+        }
+        if (!isValidInstallationId(installationId)) {
+          logger.error('notify() called with an invalid installation id; ignored', {
+            installationId: String(installationId).slice(0, 140),
+          })
+          return
+        }
+        dispatcher.request(installationId, 'notify')
+        if (!markedPending.has(installationId)) {
+          markedPending.add(installationId)
+          writes.enqueue({ type: 'markPending', installationId, at: Date.now() })
+        }
+      } catch (error) {
+        logger.error('notify() failed', { installationId, error: errorMessage(error) })
+      }
+    },
+
+    persisted() {
+      return writes.commit()
+    },
+
+    async flush() {
+      await dispatcher.expediteAll()
+      await writes.commit()
+    },
+
+    async reportAll() {
+      assertOpen('reportAll')
+      await ready
+      const started = Date.now()
+      const summary = emptySummary()
+      // Page through the store, keeping at most a few pages of work queued at once.
+      let after: string | undefined
+      const inFlightPages: Promise<void>[] = []
+      for (;;) {
+        const ids = await store.listInstallationIds({ after, limit: 1000 })
+        if (ids.length === 0) break
+        after = ids[ids.length - 1]
+        inFlightPages.push(runMany(ids, 'report-all', summary))
+        if (inFlightPages.length >= 3) await inFlightPages.shift()
+        if (ids.length < 1000) break
+      }
+      await Promise.all(inFlightPages)
+      await writes.commit()
+      summary.durationMs = Date.now() - started
+      return summary
+    },
+
+    async reportDue(opts) {
+      assertOpen('reportDue')
+      await ready
+      const started = Date.now()
+      const limit = opts?.limit ?? 10_000
+      const olderThanMs = Math.floor(config.reportIntervalMs / 2)
+      const [pending, due] = await Promise.all([
+        store.listPending(limit),
+        store.listDue(Date.now() - olderThanMs, limit),
+      ])
+      const summary = emptySummary()
+      await runMany(new Set([...pending, ...due]), 'schedule', summary)
+      await writes.commit()
+      summary.durationMs = Date.now() - started
+      return summary
+    },
+
+    async reportNow(installationId) {
+      assertOpen('reportNow')
+      assertInstallationId('reportNow', installationId)
+      const result = await dispatcher.requestNow(installationId, 'flush')
+      await writes.commit()
+      return result
+    },
+
+    async getStatus(installationId) {
+      assertInstallationId('getStatus', installationId)
+      await ready
+      const record = await store.getInstallation(installationId)
+      if (!record) return null
+      return {
+        ...record,
+        pending: record.pending || dispatcher.hasUnsent(installationId),
+        inFlight: dispatcher.isInFlight(installationId),
+      }
+    },
+
+    async getInvoice(installationId, invoiceId) {
+      assertOpen('getInvoice')
+      assertInstallationId('getInvoice', installationId)
+      await ready
+      const credentials = await store.getCredentials(installationId)
+      if (!credentials) {
+        throw new PrepaidBalancesError(
+          'ERR_INSTALLATION_NOT_FOUND',
+          `no stored token for installation ${installationId}; it must be installed first`,
+        )
+      }
+      return client.getInvoice({
+        installationId,
+        accessToken: credentials.accessToken,
+        invoiceId,
+        signal: abort.signal,
+      })
+    },
+
+    async getBalances(installationId) {
+      assertInstallationId('getBalances', installationId)
+      return validateBalances(installationId, await config.getBalances(installationId))
+    },
+
+    onReport(listener) {
+      listeners.add(listener)
+      return () => listeners.delete(listener)
+    },
+
+    close() {
+      if (closing) return closing
+      closed = true
+      closing = (async () => {
+        sweeper.stop()
+        abort.abort()
+        await dispatcher.stop((id) => skippedResult(id, 'reporter_closed'))
+        await writes.commit()
+        await Promise.allSettled([ready.then(() => store.close()), client.close()])
+      })()
+      return closing
+    },
+  }
+  return reporter
+}
+
+function isFinal(outcome: ReportOutcome): boolean {
+  return outcome === 'delivered' || outcome === 'invalid'
+}
+
+function emptySummary(): ReportAllSummary {
+  return {
+    total: 0,
+    delivered: 0,
+    rejected: 0,
+    gone: 0,
+    invalid: 0,
+    failed: 0,
+    skipped: 0,
+    durationMs: 0,
+  }
+}
+
+function skippedResult(installationId: string, code: string): ReportResult {
+  return {
+    installationId,
+    outcome: 'skipped',
+    reason: 'notify',
+    attempts: 0,
+    durationMs: 0,
+    timestamp: null,
+    status: null,
+    vercelRequestId: null,
+    error: { code, message: code.replace(/_/g, ' ') },
+  }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
