@@ -51,3 +51,6 @@ export {
   upsertInstallationBodySchema,
 } from './wire/partner-api-schemas.js'
 export { type VercelErrorBody, vercelErrorBodySchema } from './wire/vercel-error-schema.js'
+
+// Partner API (Upsert/Delete Installation, Provision Purchase, cron and status routes).
+export * from './partner-api/index.js'

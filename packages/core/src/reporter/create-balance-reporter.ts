@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import { PrepaidBalancesError } from '../errors.js'
 import type { ReportOutcome } from '../store/store-types.js'
 import { createVercelClient } from '../submitter/vercel-client.js'
@@ -34,6 +35,8 @@ export function createBalanceReporter(options: BalanceReporterOptions): BalanceR
   const config = resolveReporterOptions(options)
   const { store, logger } = config
   const abort = new AbortController()
+  // One signal is shared by every submission in flight; that is many listeners by design.
+  setMaxListeners(0, abort.signal)
   const listeners = new Set<(result: ReportResult) => void>()
   if (config.onReport) listeners.add(config.onReport)
   // Installations whose durable pending mark was written and not yet cleared: one mark per

@@ -36,7 +36,15 @@ export interface VercelClientOptions {
   }
   /** Injected for tests: a number in [0, 1). Default Math.random. */
   random?: () => number
-  /** Called before each retry wait (for logging and tests). */
+  /**
+   * Injected for tests: the wall clock in ms, used to turn a `Retry-After` HTTP date into a wait
+   * and to time the shared rate-limit gate. Default `Date.now`.
+   */
+  now?: () => number
+  /**
+   * Called before each retry wait (for logging and tests). `attempt` is the 1-based number of
+   * the attempt that just failed; `delayMs` is the wait before the next one.
+   */
   onRetry?: (info: {
     installationId: string
     attempt: number

@@ -1,0 +1,106 @@
+import type { IncomingHttpHeaders } from 'node:http'
+import type { Dispatcher } from 'undici'
+import {
+  MAX_ERROR_BODY_BYTES,
+  parseVercelError,
+  readCappedText,
+  type VercelErrorInfo,
+} from './response-body.js'
+import { networkErrorCode } from './retry-policy.js'
+
+export interface AttemptRequest {
+  method: 'GET' | 'POST'
+  path: string
+  headers: Record<string, string>
+  body?: string
+  timeoutMs: number
+  /** The caller's signal: aborts this attempt. */
+  signal?: AbortSignal
+  /** Read (up to this many bytes of) a 2xx body; null drains and ignores it. */
+  successBodyLimit: number | null
+}
+
+export type AttemptResult =
+  | {
+      kind: 'response'
+      status: number
+      headers: IncomingHttpHeaders
+      vercelRequestId: string | null
+      /** The 2xx body when `successBodyLimit` asked for it. */
+      successBody: string | null
+      /** The parsed error body for non-2xx answers. */
+      error: VercelErrorInfo | null
+    }
+  | { kind: 'network'; code: string | null }
+  | { kind: 'timeout' }
+  | { kind: 'aborted' }
+  /** The pool was closed under us (client `close()`). */
+  | { kind: 'closed' }
+
+const TIMEOUT_CODES = new Set([
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+])
+const CLOSED_CODES = new Set(['UND_ERR_CLOSED', 'UND_ERR_DESTROYED'])
+
+/**
+ * One HTTP exchange, bounded by `timeoutMs` from dispatch to the last body byte read. Errors
+ * are reduced to a kind and a code on purpose: undici errors can reference the request,
+ * headers (the bearer token) included, so none of them is passed on.
+ */
+export async function sendAttempt(
+  dispatcher: Dispatcher,
+  request: AttemptRequest,
+): Promise<AttemptResult> {
+  const controller = new AbortController()
+  let timedOut = false
+  const timer = setTimeout(() => {
+    timedOut = true
+    controller.abort()
+  }, request.timeoutMs)
+  const onCallerAbort = () => controller.abort()
+  request.signal?.addEventListener('abort', onCallerAbort, { once: true })
+  if (request.signal?.aborted) controller.abort()
+  try {
+    const response = await dispatcher.request({
+      method: request.method,
+      path: request.path,
+      headers: request.headers,
+      body: request.body ?? null,
+      signal: controller.signal,
+    })
+    const status = response.statusCode
+    const vercelRequestId = firstHeader(response.headers['x-vercel-id'])
+    const base = { kind: 'response' as const, status, headers: response.headers, vercelRequestId }
+    if (status >= 200 && status < 300) {
+      if (request.successBodyLimit === null) {
+        // The status is the answer; a failure while draining the body changes nothing.
+        await response.body.dump().catch(() => {})
+        return { ...base, successBody: null, error: null }
+      }
+      const { text } = await readCappedText(response.body, request.successBodyLimit)
+      return { ...base, successBody: text, error: null }
+    }
+    const text = await readCappedText(response.body, MAX_ERROR_BODY_BYTES).then(
+      (read) => read.text,
+      () => '',
+    )
+    return { ...base, successBody: null, error: parseVercelError(status, text) }
+  } catch (error) {
+    if (timedOut) return { kind: 'timeout' }
+    if (request.signal?.aborted) return { kind: 'aborted' }
+    const code = networkErrorCode(error)
+    if (code !== null && TIMEOUT_CODES.has(code)) return { kind: 'timeout' }
+    if (code !== null && CLOSED_CODES.has(code)) return { kind: 'closed' }
+    return { kind: 'network', code }
+  } finally {
+    clearTimeout(timer)
+    request.signal?.removeEventListener('abort', onCallerAbort)
+  }
+}
+
+function firstHeader(value: string | string[] | undefined): string | null {
+  const first = Array.isArray(value) ? value[0] : value
+  return first === undefined || first === '' ? null : first
+}

@@ -1,0 +1,127 @@
+import type { Dispatcher } from 'undici'
+import { abortableSleep } from './abortable-sleep.js'
+import { type AttemptRequest, sendAttempt } from './http-attempt.js'
+import type { NotBeforeGate } from './not-before-gate.js'
+import type { VercelErrorInfo } from './response-body.js'
+import {
+  type AttemptFailure,
+  classifyStatus,
+  decideRetry,
+  parseRetryAfterMs,
+  type RetryPolicy,
+} from './retry-policy.js'
+import type { SubmitResult, VercelClientOptions } from './submitter-types.js'
+
+/** What the loop shares across calls: one pool, one rate-limit gate, one close signal. */
+export interface LoopContext {
+  dispatcher: Dispatcher
+  gate: NotBeforeGate
+  policy: RetryPolicy
+  random: () => number
+  now: () => number
+  /** Aborted by `close()`: ends waits, never cuts an attempt in progress short. */
+  closeSignal: AbortSignal
+  onRetry: VercelClientOptions['onRetry']
+}
+
+export interface Execution extends SubmitResult {
+  /** The 2xx body, when the request asked for it. */
+  successBody: string | null
+}
+
+/**
+ * Sends one logical request with retries: waits for the shared gate, makes an attempt, asks
+ * the retry policy what next. Every way out maps to a `SubmitResult`:
+ * caller abort → `skipped`/`aborted`, client closed → `skipped`/`client_closed`,
+ * server wait over `maxRetryAfterMs` → `failed`/`retry_after_too_long`.
+ */
+export async function executeWithRetries(
+  context: LoopContext,
+  installationId: string,
+  request: AttemptRequest,
+): Promise<Execution> {
+  let attempts = 0
+  let status: number | null = null
+  let vercelRequestId: string | null = null
+  const end = (outcome: SubmitResult['outcome'], error: VercelErrorInfo | null): Execution => ({
+    outcome,
+    attempts,
+    status,
+    vercelRequestId,
+    error,
+    successBody: null,
+  })
+  const stopped = () =>
+    context.closeSignal.aborted
+      ? end('skipped', { code: 'client_closed', message: 'The Vercel client was closed' })
+      : end('skipped', { code: 'aborted', message: 'The request to Vercel was aborted' })
+  const waitSignals = [request.signal, context.closeSignal]
+
+  for (;;) {
+    const gateWaitMs = context.gate.remainingMs()
+    if (gateWaitMs > context.policy.maxRetryAfterMs) {
+      return end('failed', tooLongError(gateWaitMs, context.policy, 'rate_limited'))
+    }
+    if (!(await abortableSleep(gateWaitMs, waitSignals))) return stopped()
+
+    attempts++
+    const result = await sendAttempt(context.dispatcher, request)
+    let failure: AttemptFailure
+    let lastError: VercelErrorInfo
+    if (result.kind === 'aborted' || result.kind === 'closed') return stopped()
+    if (result.kind === 'response') {
+      status = result.status
+      vercelRequestId = result.vercelRequestId ?? vercelRequestId
+      const statusClass = classifyStatus(result.status)
+      if (statusClass === 'delivered')
+        return { ...end('delivered', null), successBody: result.successBody }
+      lastError = result.error ?? {
+        code: `http_${status}`,
+        message: `Vercel answered HTTP ${status}`,
+      }
+      if (statusClass !== 'retryable') return end(statusClass, lastError)
+      const retryAfterMs = parseRetryAfterMs(result.headers, context.now())
+      if (result.status === 429 && retryAfterMs !== null) {
+        context.gate.holdUntil(context.now() + retryAfterMs)
+      }
+      failure = { kind: 'status', status: result.status, retryAfterMs }
+    } else if (result.kind === 'timeout') {
+      failure = { kind: 'timeout' }
+      lastError = {
+        code: 'timeout',
+        message: `Vercel did not answer within ${request.timeoutMs} ms`,
+      }
+    } else {
+      failure = { kind: 'network', code: result.code }
+      lastError = {
+        code: 'connection_error',
+        message: `Could not complete the request to Vercel (${result.code ?? 'unknown error'})`,
+      }
+    }
+
+    const decision = decideRetry(failure, attempts, context.policy, context.random)
+    if (!decision.retry) {
+      if (decision.why === 'retry_after_too_long' && failure.kind === 'status') {
+        return end(
+          'failed',
+          tooLongError(failure.retryAfterMs ?? 0, context.policy, lastError.code),
+        )
+      }
+      return end('failed', lastError)
+    }
+    context.onRetry?.({
+      installationId,
+      attempt: attempts,
+      delayMs: decision.delayMs,
+      reason: decision.reason,
+    })
+    if (!(await abortableSleep(decision.delayMs, waitSignals))) return stopped()
+  }
+}
+
+function tooLongError(waitMs: number, policy: RetryPolicy, serverCode: string): VercelErrorInfo {
+  return {
+    code: 'retry_after_too_long',
+    message: `Vercel asked to wait ${waitMs} ms (${serverCode}), longer than maxRetryAfterMs (${policy.maxRetryAfterMs} ms)`,
+  }
+}

@@ -1,0 +1,24 @@
+export type { RsaPublicJwk } from './jwt-signing.js'
+export { createVercelSandbox, type VercelSandbox } from './sandbox-server.js'
+export type {
+  LatestBalances,
+  RandomFaultKind,
+  RandomFaultOptions,
+  RecordedRequest,
+  RequestOutcome,
+  SandboxFault,
+  SandboxInvoice,
+  SandboxInvoiceItem,
+  SandboxRoute,
+  SandboxStats,
+  VercelSandboxOptions,
+} from './sandbox-types.js'
+export { runStoreConformanceSuite } from './store-conformance.js'
+export { createTestIssuer, type TestIssuer, type TestIssuerOptions } from './test-issuer.js'
+export type { TokenForger } from './test-issuer-forge.js'
+export type {
+  ClaimOverrides,
+  SignOptions,
+  VercelSystemClaims,
+  VercelUserClaims,
+} from './vercel-claims.js'
