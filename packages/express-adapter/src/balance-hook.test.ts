@@ -1,0 +1,130 @@
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { isPrepaidBalancesError } from '@prepaid-balances/core'
+import express, { type ErrorRequestHandler } from 'express'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { balanceHook } from './balance-hook.js'
+import { createKit, type Kit } from './express-test-kit.test-helper.js'
+
+let kit: Kit
+let server: Server | undefined
+let base: string
+beforeEach(async () => {
+  kit = await createKit()
+})
+afterEach(async () => {
+  if (server) {
+    server.closeAllConnections()
+    await new Promise((resolve) => server?.close(resolve))
+    server = undefined
+  }
+  await kit.close()
+})
+
+async function start(
+  installationId: string | ((id: string | undefined) => string | undefined) = 'installationId',
+) {
+  const app = express()
+  app.use(express.json())
+  app.use(
+    '/api/installations/:installationId',
+    balanceHook({
+      reporter: kit.reporter,
+      installationId:
+        typeof installationId === 'string'
+          ? installationId
+          : (req) => installationId(req.params.installationId as string | undefined),
+      logger: kit.logger,
+    }),
+  )
+  // A nested router without mergeParams: the hook must still see the mount's :installationId.
+  const nested = express.Router()
+  nested.post('/usage', (req, res) => {
+    const id = req.baseUrl.split('/')[3] ?? ''
+    const balance = kit.cents.get(id) ?? 0
+    const cents = Number(req.body.cents)
+    if (balance < cents) return void res.status(402).json({ error: 'insufficient balance' })
+    kit.cents.set(id, balance - cents)
+    res.json({ balanceCents: balance - cents })
+  })
+  nested.post('/crash', async () => {
+    throw new Error('handler failed')
+  })
+  nested.post('/direct', (req, res) => {
+    req.balances?.notify('icfg_req')
+    res.locals.balances?.notify('icfg_locals')
+    res.status(204).end()
+  })
+  app.use('/api/installations/:installationId', nested)
+  const onError: ErrorRequestHandler = (_error, _req, res, _next) => {
+    res.status(500).json({ error: 'internal' })
+  }
+  app.use(onError)
+  server = app.listen(0, '127.0.0.1')
+  await new Promise((resolve) => server?.once('listening', resolve))
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+}
+
+const post = (id: string, path: string, cents = 1) =>
+  fetch(`${base}/api/installations/${id}/${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ cents }),
+  })
+
+describe('balanceHook (Express)', () => {
+  it('notifies after a 2xx and the new balance reaches Vercel', async () => {
+    kit.sandbox.addInstallation('icfg_u', { accessToken: 'tok_u' })
+    await kit.reporter.saveInstallation('icfg_u', { accessToken: 'tok_u' })
+    kit.cents.set('icfg_u', 500)
+    await start()
+    const res = await post('icfg_u', 'usage', 120)
+    expect(await res.json()).toEqual({ balanceCents: 380 })
+    await expect.poll(() => kit.notified).toEqual(['icfg_u'])
+    await kit.reporter.flush()
+    expect(kit.sandbox.latestBalances('icfg_u')?.balances[0]?.currencyValueInCents).toBe(380)
+  })
+
+  it('does not notify after a 4xx or a failed handler', async () => {
+    await start()
+    expect((await post('icfg_poor', 'usage', 5)).status).toBe(402)
+    expect((await post('icfg_poor', 'crash')).status).toBe(500)
+    // A 2xx afterwards proves 'finish' handlers ran in order before we look.
+    kit.cents.set('icfg_rich', 10)
+    expect((await post('icfg_rich', 'usage')).status).toBe(200)
+    await expect.poll(() => kit.notified).toEqual(['icfg_rich'])
+  })
+
+  it('never fails the response when the id function throws', async () => {
+    kit.cents.set('icfg_t', 10)
+    await start(() => {
+      throw new Error('no id')
+    })
+    expect((await post('icfg_t', 'usage')).status).toBe(200)
+    await expect.poll(() => kit.logged).toEqual(['balanceHook: could not notify the reporter'])
+    expect(kit.notified).toEqual([])
+  })
+
+  it('gives handlers the reporter as req.balances and res.locals.balances', async () => {
+    await start(() => undefined)
+    expect((await post('icfg_d', 'direct')).status).toBe(204)
+    expect(kit.notified).toEqual(['icfg_req', 'icfg_locals'])
+  })
+
+  it('refuses bad options at construction', () => {
+    const attempt = (options: unknown) => {
+      try {
+        balanceHook(options as never)
+        return null
+      } catch (error) {
+        return error
+      }
+    }
+    const noId = attempt({ reporter: kit.reporter })
+    expect(isPrepaidBalancesError(noId, 'ERR_INVALID_OPTIONS')).toBe(true)
+    expect((noId as Error).message).toMatch(/installationId/)
+    expect(
+      isPrepaidBalancesError(attempt({ installationId: () => 'x' }), 'ERR_INVALID_OPTIONS'),
+    ).toBe(true)
+  })
+})

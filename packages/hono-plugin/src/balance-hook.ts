@@ -1,0 +1,76 @@
+import {
+  type BalanceReporter,
+  consoleLogger,
+  type Logger,
+  PrepaidBalancesError,
+} from '@prepaid-balances/core'
+import type { Context } from 'hono'
+import { createMiddleware } from 'hono/factory'
+import type { PrepaidBalancesEnv } from './env.js'
+import { keepAlive, type WaitUntil } from './keep-alive.js'
+
+export interface BalanceHookOptions {
+  reporter: BalanceReporter
+  /**
+   * The installation whose balance the request may have changed: the name of a route param
+   * (e.g. `'installationId'`) or a function; nothing is reported when it gives nothing.
+   */
+  installationId: string | ((c: Context<PrepaidBalancesEnv>) => string | null | undefined)
+  /**
+   * Keeps the report alive on serverless runtimes (e.g. `waitUntil` from `@vercel/functions`).
+   * Default: `c.executionCtx.waitUntil` when the runtime has one; nothing on Node.
+   */
+  waitUntil?: WaitUntil
+  /** Where the hook's own errors go (it never fails the response). Default: console. */
+  logger?: Logger
+}
+
+/**
+ * After your handler answered with a 2xx, tells the reporter that the installation's balance
+ * changed (`notify`, which coalesces and never blocks). It never delays or fails the response:
+ * its errors are logged. Handlers also get the reporter as `c.var.balances`.
+ *
+ * @example
+ * const app = new Hono<PrepaidBalancesEnv>()
+ * app.use('/api/installations/:installationId/*', balanceHook({ reporter, installationId: 'installationId' }))
+ * // or: installationId: (c) => c.get('installationId')
+ * app.post('/api/installations/:installationId/usage', async (c) => {
+ *   await ledger.spend(c.req.param('installationId'), 5) // the hook reports the new balance
+ *   return c.json({ ok: true })
+ * })
+ */
+export function balanceHook(options: BalanceHookOptions) {
+  if (typeof options?.reporter?.notify !== 'function') {
+    throw new PrepaidBalancesError(
+      'ERR_INVALID_OPTIONS',
+      'balanceHook: option "reporter" must be the reporter returned by createBalanceReporter()',
+    )
+  }
+  const { reporter, waitUntil, installationId: source } = options
+  if (typeof source !== 'function' && (typeof source !== 'string' || source === '')) {
+    throw new PrepaidBalancesError(
+      'ERR_INVALID_OPTIONS',
+      'balanceHook: option "installationId" must be a route param name or a function (c) => installation id | undefined',
+    )
+  }
+  const readId = (c: Context<PrepaidBalancesEnv>) =>
+    typeof source === 'function' ? source(c) : c.req.param(source)
+  const logger = options.logger ?? consoleLogger
+
+  return createMiddleware<PrepaidBalancesEnv>(async (c, next) => {
+    c.set('balances', reporter)
+    await next()
+    if (c.res.status < 200 || c.res.status > 299) return
+    try {
+      const installationId = readId(c)
+      if (!installationId) return
+      reporter.notify(installationId)
+      keepAlive(c, () => reporter.flush(), waitUntil, logger)
+    } catch (error) {
+      logger.error('balanceHook: could not notify the reporter', {
+        path: c.req.path,
+        error: error instanceof Error ? error.message : String(error),
+      })
+    }
+  })
+}
