@@ -1,0 +1,3 @@
+import { describeExampleContract } from '../../demo/src/example-contract.test-helper.js'
+
+describeExampleContract('hono-app')
