@@ -2,7 +2,7 @@
 // with the Hono example lives in @prepaid-balances/example-backend; this file is the Express glue.
 import {
   createPartnerBackend,
-  isJsonContentType,
+  mayBeJson,
   loadConfigOrExit,
   notFound,
   notJson,
@@ -39,13 +39,14 @@ app.use(prepaidBalancesRouter(backend.routeOptions))
 const reportBalance = balanceHook({ reporter: backend.reporter, installationId: 'installationId' })
 /** @type {import('express').RequestHandler} */
 const jsonOnly = (req, _res, next) =>
-  next(isJsonContentType(req.headers['content-type']) ? undefined : notJson())
+  next(mayBeJson(req.headers['content-type']) ? undefined : notJson())
 
 app.post(
   '/api/installations/:installationId/usage',
   reportBalance,
   jsonOnly,
-  express.json({ limit: USAGE_MAX_BODY_BYTES }),
+  // `type: () => true`: jsonOnly above already refused explicit non-JSON types.
+  express.json({ limit: USAGE_MAX_BODY_BYTES, type: () => true }),
   async (req, res) => send(res, await backend.spendTokens(req.params.installationId, req.body)),
 )
 

@@ -3,7 +3,7 @@
 import { serve } from '@hono/node-server'
 import {
   createPartnerBackend,
-  isJsonContentType,
+  mayBeJson,
   loadConfigOrExit,
   malformedJson,
   notFound,
@@ -45,7 +45,7 @@ app.route('/', prepaidBalances(backend.routeOptions))
 //    report goes to Vercel in the background, never delaying the response.
 const reportBalance = balanceHook({ reporter: backend.reporter, installationId: 'installationId' })
 const jsonOnly = createMiddleware(async (c, next) => {
-  if (!isJsonContentType(c.req.header('content-type'))) throw notJson()
+  if (!mayBeJson(c.req.header('content-type'))) throw notJson()
   await next()
 })
 const smallBody = bodyLimit({

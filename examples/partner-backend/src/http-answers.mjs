@@ -54,6 +54,14 @@ export const usageBodyTooLarge = () => payloadTooLarge(USAGE_MAX_BODY_BYTES)
 export const isJsonContentType = (contentType) =>
   /^application\/json\s*(;|$)/i.test(contentType ?? '')
 
+/**
+ * The example's own usage route is lenient with clients (curl, scripts) that send JSON without
+ * saying so: a missing Content-Type is read as JSON; an explicit other type is refused.
+ *
+ * @param {string | undefined} contentType
+ */
+export const mayBeJson = (contentType) => !contentType || isJsonContentType(contentType)
+
 /** @param {string} what e.g. `GET /nope` */
 export const notFound = (what) => new HttpError(404, 'not_found', `No route for ${what}`)
 

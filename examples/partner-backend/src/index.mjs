@@ -2,6 +2,7 @@
 export { ConfigError, describeConfig, loadConfig } from './config.mjs'
 export {
   isJsonContentType,
+  mayBeJson,
   malformedJson,
   notFound,
   notJson,
