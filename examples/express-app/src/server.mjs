@@ -2,8 +2,8 @@
 // with the Hono example lives in @prepaid-balances/example-backend; this file is the Express glue.
 import {
   createPartnerBackend,
-  mayBeJson,
   loadConfigOrExit,
+  mayBeJson,
   notFound,
   notJson,
   runUntilSignal,

@@ -3,9 +3,9 @@
 import { serve } from '@hono/node-server'
 import {
   createPartnerBackend,
-  mayBeJson,
   loadConfigOrExit,
   malformedJson,
+  mayBeJson,
   notFound,
   notJson,
   runUntilSignal,

@@ -2,8 +2,8 @@
 export { ConfigError, describeConfig, loadConfig } from './config.mjs'
 export {
   isJsonContentType,
-  mayBeJson,
   malformedJson,
+  mayBeJson,
   notFound,
   notJson,
   USAGE_MAX_BODY_BYTES,
