@@ -1,4 +1,12 @@
 // Public API of @prepaid-balances/core. Re-exports only; behaviour lives in the folders below.
+
+export { generateEncryptionKey } from './crypto/generate-encryption-key.js'
+export { createKeyring, type EncryptionKeyInput, type Keyring } from './crypto/keyring.js'
+export type { PrepaidBalancesErrorCode } from './errors.js'
+export { isPrepaidBalancesError, PrepaidBalancesError } from './errors.js'
+export { consoleLogger, type Logger, silentLogger } from './logger.js'
+// Partner API (Upsert/Delete Installation, Provision Purchase, cron and status routes).
+export * from './partner-api/index.js'
 export { createBalanceReporter } from './reporter/create-balance-reporter.js'
 export type {
   BalanceReporter,
@@ -10,26 +18,30 @@ export type {
   ReportResult,
   RetryOptions,
 } from './reporter/reporter-types.js'
-
 export { memoryStore } from './store/memory-store.js'
+export {
+  type PgPool,
+  type PgPoolClient,
+  type PgQueryable,
+  type PgQueryResult,
+  type PostgresStoreOptions,
+  postgresStore,
+} from './store/postgres-store.js'
+export { type RedisClient, type RedisStoreOptions, redisStore } from './store/redis-store.js'
 export { sqliteStore } from './store/sqlite-store.js'
 export type {
   BalanceStore,
+  HeldLease,
   InstallationRecord,
+  LeaseClaim,
+  LeaseClaimOptions,
   ListOptions,
   ReportOutcome,
   StoredCredentials,
+  StoreLeases,
   StoreWrite,
   TokenState,
 } from './store/store-types.js'
-
-export { generateEncryptionKey } from './crypto/generate-encryption-key.js'
-export { createKeyring, type EncryptionKeyInput, type Keyring } from './crypto/keyring.js'
-
-export { isPrepaidBalancesError, PrepaidBalancesError } from './errors.js'
-export type { PrepaidBalancesErrorCode } from './errors.js'
-export { consoleLogger, silentLogger, type Logger } from './logger.js'
-
 export {
   type Balance,
   balanceSchema,
@@ -42,8 +54,8 @@ export {
   type DeleteInstallationBody,
   deleteInstallationBodySchema,
   type Invoice,
-  invoiceSchema,
   type InvoiceState,
+  invoiceSchema,
   invoiceStateSchema,
   type ProvisionPurchaseBody,
   provisionPurchaseBodySchema,
@@ -51,6 +63,3 @@ export {
   upsertInstallationBodySchema,
 } from './wire/partner-api-schemas.js'
 export { type VercelErrorBody, vercelErrorBodySchema } from './wire/vercel-error-schema.js'
-
-// Partner API (Upsert/Delete Installation, Provision Purchase, cron and status routes).
-export * from './partner-api/index.js'

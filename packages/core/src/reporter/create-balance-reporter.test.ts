@@ -169,12 +169,14 @@ describe('createBalanceReporter: input and secrets', () => {
 
   it('rejects bad installation ids and credentials without storing anything', async () => {
     h = await createReporterHarness()
-    await expect(h.reporter.saveInstallation('../etc', { accessToken: 'x' })).rejects.toMatchObject({
-      code: 'ERR_INVALID_INSTALLATION_ID',
-    })
-    await expect(
-      h.reporter.saveInstallation('icfg_ok', { accessToken: '' }),
-    ).rejects.toMatchObject({ code: 'ERR_INVALID_CREDENTIALS' })
+    await expect(h.reporter.saveInstallation('../etc', { accessToken: 'x' })).rejects.toMatchObject(
+      {
+        code: 'ERR_INVALID_INSTALLATION_ID',
+      },
+    )
+    await expect(h.reporter.saveInstallation('icfg_ok', { accessToken: '' })).rejects.toMatchObject(
+      { code: 'ERR_INVALID_CREDENTIALS' },
+    )
     expect(await h.reporter.getStatus('icfg_ok')).toBeNull()
     expect(() => h.reporter.notify('../../x')).not.toThrow()
     expect(() => h.reporter.notify(undefined as never)).not.toThrow()
@@ -182,7 +184,8 @@ describe('createBalanceReporter: input and secrets', () => {
 
   it('never puts the token in events, status or logs', async () => {
     const logs: string[] = []
-    const capture = (message: string, fields?: object) => logs.push(message + JSON.stringify(fields))
+    const capture = (message: string, fields?: object) =>
+      logs.push(message + JSON.stringify(fields))
     h = await createReporterHarness({
       logger: { debug: capture, info: capture, warn: capture, error: capture },
     })

@@ -3,6 +3,7 @@ import { PrepaidBalancesError } from '../errors.js'
 import type { ReportOutcome } from '../store/store-types.js'
 import { createVercelClient } from '../submitter/vercel-client.js'
 import { installationIdSchema, isValidInstallationId } from '../wire/installation-id.js'
+import { LeaseCoordinator } from './lease-coordinator.js'
 import { ReportDispatcher, type RunResult } from './report-dispatcher.js'
 import { resolveReporterOptions } from './reporter-options.js'
 import type {
@@ -50,6 +51,15 @@ export function createBalanceReporter(options: BalanceReporterOptions): BalanceR
     logger.error('store initialisation failed', { store: store.kind, error: errorMessage(error) }),
   )
   const writes = new WriteBehindQueue(store, ready, logger)
+  // Stores that several processes share coordinate through leases (see lease-coordinator.ts).
+  const leases = store.leases
+    ? new LeaseCoordinator({
+        leases: store.leases,
+        leaseMs: config.leaseMs,
+        scheduleIdleMs: Math.floor(config.reportIntervalMs / 2),
+        logger,
+      })
+    : null
   const client = createVercelClient({
     apiUrl: config.apiUrl,
     timeoutMs: config.timeoutMs,
@@ -71,6 +81,9 @@ export function createBalanceReporter(options: BalanceReporterOptions): BalanceR
   const dispatcher: ReportDispatcher = new ReportDispatcher(config.coalesceMs, config.concurrency, {
     run: async (id, reason, lastTimestamp): Promise<RunResult> => {
       await ready
+      // Under leases, this process's pending marks (and its last report's end, which frees the
+      // lease) reach the store before the claim that decides whether a report is still owed.
+      if (leases) await writes.commit()
       const sent = await sendReport(
         {
           store,
@@ -81,12 +94,20 @@ export function createBalanceReporter(options: BalanceReporterOptions): BalanceR
             return writes.commit()
           },
           signal: abort.signal,
+          ...(leases
+            ? { acquire: (installationId, why) => leases.acquire(installationId, why) }
+            : {}),
         },
         id,
         reason,
         lastTimestamp,
       )
-      return { result: sent.result, timestamp: sent.timestamp, finished: sent.finished }
+      return {
+        result: sent.result,
+        timestamp: sent.timestamp,
+        finished: sent.finished,
+        ...(sent.retryInMs === undefined ? {} : { retryInMs: sent.retryInMs }),
+      }
     },
     finished: (id, run, newerRequestsArrived) => {
       const { result } = run
@@ -104,6 +125,7 @@ export function createBalanceReporter(options: BalanceReporterOptions): BalanceR
 
   const sweeper = new ScheduleSweeper({
     store,
+    ...(store.leases ? { leases: { leases: store.leases, leaseMs: config.leaseMs } } : {}),
     reportIntervalMs: config.reportIntervalMs,
     logger,
     request: (id, reason) => dispatcher.requestSoon(id, reason),
@@ -123,6 +145,13 @@ export function createBalanceReporter(options: BalanceReporterOptions): BalanceR
       logger.debug?.('balance reported', { ...result })
       return
     }
+    if (isCoordinationSkip(result)) {
+      logger.debug?.(`balance report left to another process: ${result.error?.message}`, {
+        installationId: result.installationId,
+        reason: result.reason,
+      })
+      return
+    }
     const level = result.outcome === 'failed' || result.outcome === 'skipped' ? 'warn' : 'error'
     logger[level](`balance report ${result.outcome}`, {
       installationId: result.installationId,
@@ -136,7 +165,10 @@ export function createBalanceReporter(options: BalanceReporterOptions): BalanceR
 
   function assertOpen(method: string) {
     if (closed) {
-      throw new PrepaidBalancesError('ERR_REPORTER_CLOSED', `reporter.${method}() called after close()`)
+      throw new PrepaidBalancesError(
+        'ERR_REPORTER_CLOSED',
+        `reporter.${method}() called after close()`,
+      )
     }
   }
 
@@ -225,7 +257,15 @@ export function createBalanceReporter(options: BalanceReporterOptions): BalanceR
           return
         }
         dispatcher.request(installationId, 'notify')
-        if (!markedPending.has(installationId)) {
+        if (leases) {
+          // Every change needs a mark stored after it: the claim of another process's report
+          // may already have passed the previous one (see lease-coordinator.ts).
+          writes.enqueueOnce(`mark:${installationId}`, {
+            type: 'markPending',
+            installationId,
+            at: Date.now(),
+          })
+        } else if (!markedPending.has(installationId)) {
           markedPending.add(installationId)
           writes.enqueue({ type: 'markPending', installationId, at: Date.now() })
         }
@@ -338,6 +378,7 @@ export function createBalanceReporter(options: BalanceReporterOptions): BalanceR
         sweeper.stop()
         abort.abort()
         await dispatcher.stop((id) => skippedResult(id, 'reporter_closed'))
+        leases?.stop()
         await writes.commit()
         await Promise.allSettled([ready.then(() => store.close()), client.close()])
       })()
@@ -345,6 +386,12 @@ export function createBalanceReporter(options: BalanceReporterOptions): BalanceR
     },
   }
   return reporter
+}
+
+/** Normal when several processes share a store: another one is reporting, or already did. */
+function isCoordinationSkip(result: ReportResult): boolean {
+  const code = result.error?.code
+  return result.outcome === 'skipped' && (code === 'reported_elsewhere' || code === 'lease_held')
 }
 
 function isFinal(outcome: ReportOutcome): boolean {

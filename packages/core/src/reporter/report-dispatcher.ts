@@ -28,6 +28,11 @@ export interface RunResult {
   timestamp: string | null
   /** The store write recording the result, if any (passed through to `finished`). */
   finished: SendReportOutcome['finished']
+  /**
+   * The report could not start (another process holds the installation's lease): it is not
+   * done; the slot is tried again after this delay and its waiters keep waiting.
+   */
+  retryInMs?: number
 }
 
 export interface DispatcherHooks {
@@ -233,6 +238,7 @@ export class ReportDispatcher {
     }
     slot.inFlight = false
     this.active--
+    if (outcome.retryInMs !== undefined && this.retryLater(slot, reason, outcome.retryInMs)) return
     if (outcome.timestamp) slot.lastTimestamp = outcome.timestamp
     const covered = slot.flightSeq
     slot.doneSeq = Math.max(slot.doneSeq, covered)
@@ -250,6 +256,23 @@ export class ReportDispatcher {
       if (newer && slot.due === null) this.makeReady(slot)
       else if (!newer && slot.waiters.length === 0 && slot.due === null) this.slots.delete(slot.id)
     }
+    this.afterFlight()
+  }
+
+  /** A flight that could not start: re-armed without counting as a report. */
+  private retryLater(slot: Slot, reason: ReportReason, retryInMs: number): boolean {
+    if (this.stopped || this.slots.get(slot.id) !== slot || slot.seq <= slot.doneSeq) return false
+    if (slot.reason === 'notify' || slot.reason === 'schedule') slot.reason = reason
+    const due = Date.now() + retryInMs
+    if (slot.due === null || slot.due > due) {
+      slot.due = due
+      this.deadlines.push(slot, due)
+    }
+    this.afterFlight()
+    return true
+  }
+
+  private afterFlight(): void {
     if (this.active === 0 && this.idleWaiters.length > 0) {
       for (const resolve of this.idleWaiters.splice(0)) resolve()
     }

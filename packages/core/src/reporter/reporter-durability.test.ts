@@ -60,7 +60,8 @@ describe('nothing lost across a crash', () => {
     for (const id of ids) h.ledger.add(id, 777)
     const restarted = h.start()
     await waitUntil(
-      () => ids.every((id) => h.sandbox.latestBalances(id)?.balances[0]?.currencyValueInCents === 777),
+      () =>
+        ids.every((id) => h.sandbox.latestBalances(id)?.balances[0]?.currencyValueInCents === 777),
       10_000,
     )
     await restarted.flush()

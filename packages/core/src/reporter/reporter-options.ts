@@ -13,10 +13,16 @@ export interface ResolvedReporterOptions {
   reportIntervalMs: number
   concurrency: number
   timeoutMs: number
-  retry: { maxAttempts: number; initialDelayMs: number; maxDelayMs: number; maxRetryAfterMs: number }
+  retry: {
+    maxAttempts: number
+    initialDelayMs: number
+    maxDelayMs: number
+    maxRetryAfterMs: number
+  }
   onReport: ((result: ReportResult) => void) | undefined
   logger: Logger
   autoStart: boolean
+  leaseMs: number
 }
 
 const storeMethods = [
@@ -72,6 +78,7 @@ const optionsSchema = z.object({
     )
     .default(consoleLogger),
   autoStart: z.boolean().default(true),
+  leaseMs: z.number().int().min(100).max(600_000).default(15_000),
 })
 
 /** Validates options once, at construction; errors name the option and how to fix it. */
@@ -92,10 +99,7 @@ export function resolveReporterOptions(options: BalanceReporterOptions): Resolve
           : `option "${path}" ${issue.message}`
       })
       .join('; ')
-    throw new PrepaidBalancesError(
-      'ERR_INVALID_OPTIONS',
-      `createBalanceReporter: ${problems}`,
-    )
+    throw new PrepaidBalancesError('ERR_INVALID_OPTIONS', `createBalanceReporter: ${problems}`)
   }
   const value = parsed.data
   return {

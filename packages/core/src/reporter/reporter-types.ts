@@ -1,6 +1,6 @@
-import type { Balance } from '../wire/balance-schema.js'
-import type { BalanceStore, InstallationRecord, ReportOutcome } from '../store/store-types.js'
 import type { Logger } from '../logger.js'
+import type { BalanceStore, InstallationRecord, ReportOutcome } from '../store/store-types.js'
+import type { Balance } from '../wire/balance-schema.js'
 import type { Invoice } from '../wire/partner-api-schemas.js'
 
 /** Why a report was sent. */
@@ -36,7 +36,9 @@ export interface ReportAllSummary {
   durationMs: number
 }
 
-export type GetBalances = (installationId: string) => Promise<readonly Balance[]> | readonly Balance[]
+export type GetBalances = (
+  installationId: string,
+) => Promise<readonly Balance[]> | readonly Balance[]
 
 export interface RetryOptions {
   /** Attempts per report, including the first. Default 5. */
@@ -69,10 +71,17 @@ export interface BalanceReporterOptions {
   logger?: Logger
   /** Start the schedule and crash recovery on creation. Default true (false suits serverless cron). */
   autoStart?: boolean
+  /**
+   * Stores shared by several processes (SQLite, PostgreSQL, Redis): how long a replica's claim
+   * on an installation lasts without renewal. It is renewed every third of it while a report
+   * runs; if the replica crashes, another one takes the installation over within about 4/3 of
+   * it (20 s by default). Default 15,000 ms.
+   */
+  leaseMs?: number
 }
 
 export interface InstallationStatus extends InstallationRecord {
-  /** True while this process has a report for it in flight. */
+  /** True while this process has a report for it in flight (other replicas' are not seen). */
   inFlight: boolean
 }
 

@@ -1,8 +1,10 @@
 import type { Logger } from '../logger.js'
-import type { BalanceStore } from '../store/store-types.js'
+import type { BalanceStore, StoreLeases } from '../store/store-types.js'
 
 export interface SweeperDeps {
   store: BalanceStore
+  /** Stores shared by several processes: sweeps claim their work atomically (see below). */
+  leases?: { leases: StoreLeases; leaseMs: number }
   reportIntervalMs: number
   logger: Logger
   /** Asks for a report of one installation soon (no coalescing window: this is already spread). */
@@ -24,30 +26,51 @@ const PAGE = 5000
  * and releases them in random order, evenly over the next P. An installation last attempted at
  * t is therefore found by t + interval - P and sent by t + interval. Pending installations (a
  * change not yet delivered, e.g. after a crash or an outage) are retried every sweep as well.
+ *
+ * With leases (several processes on one store), N replicas must not send N times: due
+ * installations are reserved atomically (`reserveDue`, by the store's clock) so each goes to one
+ * replica; pending ones are listed only when no live lease covers them and their last failure
+ * is at least ~P old, and the claim of each report re-checks that work is still owed. A crashed
+ * replica's work (expired leases, changes pending for longer than a lease) is looked for every
+ * third of `leaseMs`, so it resumes within about 4/3 of `leaseMs` (20 s by default).
  */
 export class ScheduleSweeper {
   private timer: NodeJS.Timeout | null = null
+  private orphanTimer: NodeJS.Timeout | null = null
   private releaseTimer: NodeJS.Timeout | null = null
   private releasing: string[] = []
   private releasingSet = new Set<string>()
   private releaseEveryMs = 0
   private stopped = false
   readonly periodMs: number
+  /** A failed report is retried about once per period, whichever replica sweeps first. */
+  private readonly retryFailedAfterMs: number
 
   constructor(private readonly deps: SweeperDeps) {
     this.periodMs = sweepPeriodFor(deps.reportIntervalMs)
+    this.retryFailedAfterMs = Math.floor(this.periodMs * 0.9)
   }
 
   start(): void {
     this.stopped = false
     void this.sweep()
+    const leases = this.deps.leases
+    if (leases && !this.orphanTimer) {
+      this.orphanTimer = setInterval(
+        () => void this.recoverOrphaned(),
+        Math.max(50, Math.floor(leases.leaseMs / 3)),
+      )
+      this.orphanTimer.unref()
+    }
   }
 
   stop(): void {
     this.stopped = true
     if (this.timer) clearTimeout(this.timer)
+    if (this.orphanTimer) clearInterval(this.orphanTimer)
     if (this.releaseTimer) clearTimeout(this.releaseTimer)
     this.timer = null
+    this.orphanTimer = null
     this.releaseTimer = null
     this.releasing = []
     this.releasingSet.clear()
@@ -56,10 +79,15 @@ export class ScheduleSweeper {
   /** One sweep: pending installations now, due ones spread over the next period. */
   async sweep(): Promise<void> {
     try {
-      const pending = await this.deps.store.listPending(PAGE)
-      for (const id of pending) if (!this.deps.isBusy(id)) this.deps.request(id, 'recovery')
-      const before = Date.now() - this.deps.reportIntervalMs + 2 * this.periodMs
-      const due = await this.deps.store.listDue(before, PAGE * 10)
+      const olderThanMs = this.deps.reportIntervalMs - 2 * this.periodMs
+      const leases = this.deps.leases?.leases
+      const pending = leases
+        ? await leases.listUnattended({ retryFailedAfterMs: this.retryFailedAfterMs, limit: PAGE })
+        : await this.deps.store.listPending(PAGE)
+      this.recover(pending)
+      const due = leases
+        ? await leases.reserveDue(olderThanMs, 2 * this.periodMs, PAGE * 10)
+        : await this.deps.store.listDue(Date.now() - olderThanMs, PAGE * 10)
       this.spread(due.filter((id) => !this.releasingSet.has(id)))
     } catch (error) {
       this.deps.logger.error('scheduled sweep failed; retrying next period', {
@@ -69,6 +97,31 @@ export class ScheduleSweeper {
     if (this.stopped) return
     this.timer = setTimeout(() => void this.sweep(), this.periodMs)
     this.timer.unref()
+  }
+
+  /**
+   * A crashed replica's work: reports whose lease ran out before they finished, and changes it
+   * accepted (marked pending) but did not report within a lease's time.
+   */
+  async recoverOrphaned(): Promise<void> {
+    const coordination = this.deps.leases
+    if (!coordination) return
+    try {
+      const orphaned = await coordination.leases.listUnattended({
+        retryFailedAfterMs: this.retryFailedAfterMs,
+        pendingForMs: coordination.leaseMs,
+        limit: PAGE,
+      })
+      if (!this.stopped) this.recover(orphaned)
+    } catch (error) {
+      this.deps.logger.error('looking for abandoned leases failed; retrying', {
+        error: error instanceof Error ? error.message : String(error),
+      })
+    }
+  }
+
+  private recover(ids: readonly string[]): void {
+    for (const id of ids) if (!this.deps.isBusy(id)) this.deps.request(id, 'recovery')
   }
 
   private spread(ids: string[]): void {

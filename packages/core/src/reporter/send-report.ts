@@ -1,6 +1,12 @@
 import { isPrepaidBalancesError } from '../errors.js'
-import type { BalanceStore, StoreWrite, TokenState } from '../store/store-types.js'
+import type {
+  BalanceStore,
+  StoredCredentials,
+  StoreWrite,
+  TokenState,
+} from '../store/store-types.js'
 import type { SubmitResult, VercelClient } from '../submitter/submitter-types.js'
+import type { Acquisition, ActiveLease } from './lease-coordinator.js'
 import { laterTimestamp, nextTimestamp } from './monotonic-timestamp.js'
 import type { GetBalances, ReportReason, ReportResult } from './reporter-types.js'
 import { validateBalances } from './validate-balances.js'
@@ -12,6 +18,11 @@ export interface SendReportDeps {
   /** Persists `reportStarted` before the request goes out, so its timestamp is never reused. */
   persistStart(write: StoreWrite): Promise<void>
   signal: AbortSignal
+  /**
+   * Stores shared by several processes: takes the installation's lease before anything is
+   * read, so that at most one process reports it at a time (see `LeaseCoordinator`).
+   */
+  acquire?: (installationId: string, reason: ReportReason) => Promise<Acquisition>
 }
 
 export interface SendReportOutcome {
@@ -20,7 +31,18 @@ export interface SendReportOutcome {
   finished: Omit<Extract<StoreWrite, { type: 'reportFinished' }>, 'clearPending'> | null
   /** Timestamp sent, for the caller's in-memory monotonic floor. */
   timestamp: string | null
+  /** Set when the report did not start because another process holds the lease: retry then. */
+  retryInMs?: number
 }
+
+type Opened =
+  | {
+      kind: 'ready'
+      credentials: StoredCredentials
+      lastTimestamp: string | null
+      lease: ActiveLease | undefined
+    }
+  | Exclude<Acquisition, { kind: 'claimed' }>
 
 /**
  * One report for one installation: read token and balances, validate, send, classify.
@@ -38,98 +60,135 @@ export async function sendReport(
     outcome: ReportResult['outcome'],
     error: ReportResult['error'],
     timestamp: string | null = null,
-  ): ReportResult => ({
-    ...base,
-    outcome,
-    error,
-    timestamp,
-    durationMs: Date.now() - started,
+  ): ReportResult => ({ ...base, outcome, error, timestamp, durationMs: Date.now() - started })
+  const early = (result: ReportResult, retryInMs?: number): SendReportOutcome => ({
+    result,
+    finished: null,
+    timestamp: null,
+    ...(retryInMs === undefined ? {} : { retryInMs }),
   })
 
-  let credentials: Awaited<ReturnType<BalanceStore['getCredentials']>>
-  let lastTimestamp: string | null
+  let opened: Opened
   try {
-    const [creds, record] = await Promise.all([
-      deps.store.getCredentials(installationId),
-      deps.store.getInstallation(installationId),
-    ])
-    credentials = creds
-    lastTimestamp = laterTimestamp(record?.lastTimestamp, memoryFloor)
+    opened = await open(deps, installationId, reason, memoryFloor)
   } catch (error) {
-    return {
-      result: done('failed', describe(error, 'store_read_failed')),
-      finished: null,
-      timestamp: null,
-    }
+    return early(done('failed', describe(error, 'store_read_failed')))
   }
-  if (!credentials) {
-    const error = { code: 'unknown_installation', message: 'no stored token for installation' }
-    return { result: done('skipped', error), finished: null, timestamp: null }
+  if (opened.kind === 'retry') {
+    const error = { code: 'lease_held', message: 'another process is reporting this installation' }
+    return early(done('skipped', error), opened.retryInMs)
   }
-  if (credentials.tokenState !== 'active') {
-    const error = {
-      code: `token_${credentials.tokenState}`,
-      message: `token is ${credentials.tokenState}; waiting for a new Upsert Installation`,
-    }
-    return { result: done('skipped', error), finished: null, timestamp: null }
-  }
+  if (opened.kind === 'skip') return early(done('skipped', opened.error))
 
-  // Taken before the read: the balances returned reflect the ledger at or after this instant.
-  const timestamp = nextTimestamp(Date.now(), lastTimestamp)
-  const finishedBase = {
-    type: 'reportFinished' as const,
-    installationId,
-    tokenGeneration: credentials.tokenGeneration,
-  }
-  let balances: ReturnType<typeof validateBalances>
+  const { credentials, lastTimestamp, lease } = opened
   try {
-    balances = validateBalances(installationId, await deps.getBalances(installationId))
-  } catch (error) {
-    const invalid = isPrepaidBalancesError(error, 'ERR_INVALID_BALANCES')
-    const outcome = invalid ? 'invalid' : 'failed'
-    const result = done(outcome, describe(error, invalid ? 'invalid_balances' : 'get_balances_failed'))
+    // Taken before the read: the balances returned reflect the ledger at or after this instant.
+    const timestamp = nextTimestamp(Date.now(), lastTimestamp)
+    const finishedBase = {
+      type: 'reportFinished' as const,
+      installationId,
+      tokenGeneration: credentials.tokenGeneration,
+      ...(lease ? { lease: { token: lease.token, pendingSeq: lease.pendingSeq } } : {}),
+    }
+    let balances: ReturnType<typeof validateBalances>
+    try {
+      balances = validateBalances(installationId, await deps.getBalances(installationId))
+    } catch (error) {
+      const invalid = isPrepaidBalancesError(error, 'ERR_INVALID_BALANCES')
+      const outcome = invalid ? 'invalid' : 'failed'
+      const code = invalid ? 'invalid_balances' : 'get_balances_failed'
+      return {
+        result: done(outcome, describe(error, code)),
+        finished: { ...finishedBase, outcome, at: Date.now(), status: null },
+        timestamp: null,
+      }
+    }
+
+    try {
+      await deps.persistStart({ type: 'reportStarted', installationId, timestamp, at: Date.now() })
+    } catch (error) {
+      await lease?.release()
+      return early(done('failed', describe(error, 'store_write_failed')))
+    }
+
+    const submitted: SubmitResult = await deps.client.submitBalances({
+      installationId,
+      accessToken: credentials.accessToken,
+      body: { timestamp, balances },
+      signal: lease ? AbortSignal.any([deps.signal, lease.signal]) : deps.signal,
+    })
+    const tokenState: TokenState | undefined =
+      submitted.outcome === 'rejected'
+        ? 'rejected'
+        : submitted.outcome === 'gone'
+          ? 'gone'
+          : undefined
+    const result: ReportResult = {
+      ...base,
+      outcome: submitted.outcome,
+      attempts: submitted.attempts,
+      status: submitted.status,
+      vercelRequestId: submitted.vercelRequestId,
+      error: submitted.error,
+      timestamp,
+      durationMs: Date.now() - started,
+    }
     return {
       result,
-      finished: { ...finishedBase, outcome, at: Date.now(), status: null },
-      timestamp: null,
+      finished: {
+        ...finishedBase,
+        outcome: submitted.outcome,
+        at: Date.now(),
+        status: submitted.status,
+        ...(tokenState ? { tokenState } : {}),
+      },
+      timestamp,
+    }
+  } finally {
+    lease?.end()
+  }
+}
+
+/** What a report needs before reading balances: under a lease when the store has leases. */
+async function open(
+  deps: SendReportDeps,
+  installationId: string,
+  reason: ReportReason,
+  memoryFloor: string | null,
+): Promise<Opened> {
+  if (deps.acquire) {
+    const acquired = await deps.acquire(installationId, reason)
+    if (acquired.kind !== 'claimed') return acquired
+    return {
+      kind: 'ready',
+      credentials: acquired.credentials,
+      lastTimestamp: laterTimestamp(acquired.lastTimestamp, memoryFloor),
+      lease: acquired.lease,
     }
   }
-
-  try {
-    await deps.persistStart({ type: 'reportStarted', installationId, timestamp, at: Date.now() })
-  } catch (error) {
-    return { result: done('failed', describe(error, 'store_write_failed')), finished: null, timestamp: null }
+  const [credentials, record] = await Promise.all([
+    deps.store.getCredentials(installationId),
+    deps.store.getInstallation(installationId),
+  ])
+  if (!credentials) {
+    return skip('unknown_installation', 'no stored token for installation')
   }
-
-  const submitted: SubmitResult = await deps.client.submitBalances({
-    installationId,
-    accessToken: credentials.accessToken,
-    body: { timestamp, balances },
-    signal: deps.signal,
-  })
-  const tokenState: TokenState | undefined =
-    submitted.outcome === 'rejected' ? 'rejected' : submitted.outcome === 'gone' ? 'gone' : undefined
-  const result: ReportResult = {
-    ...base,
-    outcome: submitted.outcome,
-    attempts: submitted.attempts,
-    status: submitted.status,
-    vercelRequestId: submitted.vercelRequestId,
-    error: submitted.error,
-    timestamp,
-    durationMs: Date.now() - started,
+  if (credentials.tokenState !== 'active') {
+    return skip(
+      `token_${credentials.tokenState}`,
+      `token is ${credentials.tokenState}; waiting for a new Upsert Installation`,
+    )
   }
   return {
-    result,
-    finished: {
-      ...finishedBase,
-      outcome: submitted.outcome,
-      at: Date.now(),
-      status: submitted.status,
-      ...(tokenState ? { tokenState } : {}),
-    },
-    timestamp,
+    kind: 'ready',
+    credentials,
+    lastTimestamp: laterTimestamp(record?.lastTimestamp, memoryFloor),
+    lease: undefined,
   }
+}
+
+function skip(code: string, message: string): Opened {
+  return { kind: 'skip', error: { code, message } }
 }
 
 function describe(error: unknown, fallbackCode: string): { code: string; message: string } {

@@ -9,6 +9,8 @@ import type { BalanceStore, StoreWrite } from '../store/store-types.js'
  */
 export class WriteBehindQueue {
   private buffer: StoreWrite[] = []
+  /** Keys of `enqueueOnce` writes in `buffer` that no `write()` has taken yet. */
+  private bufferedKeys = new Set<string>()
   private enqueued = 0
   private committed = 0
   private running = false
@@ -26,6 +28,16 @@ export class WriteBehindQueue {
     this.buffer.push(write)
     this.enqueued++
     this.schedule()
+  }
+
+  /**
+   * Enqueues `write` unless a write with the same key is still waiting for its batch to start:
+   * that one will reach the store after this call, which is all a caller of this can need.
+   */
+  enqueueOnce(key: string, write: StoreWrite): void {
+    if (this.bufferedKeys.has(key)) return
+    this.bufferedKeys.add(key)
+    this.enqueue(write)
   }
 
   /** Resolves once every write enqueued before this call is committed. */
@@ -52,6 +64,7 @@ export class WriteBehindQueue {
     this.running = true
     const batch = this.buffer
     this.buffer = []
+    this.bufferedKeys.clear()
     try {
       await this.ready
       await this.store.write(batch)

@@ -1,8 +1,9 @@
 import type { EncryptionKeyInput, Keyring } from '../crypto/keyring.js'
 import { createTokenCipher } from '../crypto/token-cipher.js'
 import { isPrepaidBalancesError, PrepaidBalancesError } from '../errors.js'
+import { encryptedLeases } from './encrypted-leases.js'
 import { DEFAULT_TOKEN_TYPE } from './record-transitions.js'
-import type { EnvelopeReplacement, StoreBackend } from './store-backend.js'
+import type { EnvelopeReplacement, SealedCredentials, StoreBackend } from './store-backend.js'
 import type { BalanceStore, StoredCredentials } from './store-types.js'
 
 const REENCRYPT_BATCH = 500
@@ -56,9 +57,17 @@ export function createEncryptedStore(
     return run(operation, fn)
   }
 
+  const open = (sealed: SealedCredentials, installationId: string): StoredCredentials => ({
+    accessToken: cipher.decrypt(sealed.envelope, installationId),
+    tokenType: sealed.tokenType,
+    tokenState: sealed.tokenState,
+    tokenGeneration: sealed.tokenGeneration,
+  })
+
   return {
     kind: backend.kind,
     init: ready,
+    ...(backend.leases ? { leases: encryptedLeases(backend.leases, call, open) } : {}),
     async saveCredentials(installationId, credentials, at) {
       assertInstallationId(installationId)
       const accessToken = credentials?.accessToken
@@ -78,13 +87,7 @@ export function createEncryptedStore(
       const sealed = await call('read credentials', () =>
         backend.getSealedCredentials(installationId),
       )
-      if (!sealed) return null
-      return {
-        accessToken: cipher.decrypt(sealed.envelope, installationId),
-        tokenType: sealed.tokenType,
-        tokenState: sealed.tokenState,
-        tokenGeneration: sealed.tokenGeneration,
-      }
+      return sealed ? open(sealed, installationId) : null
     },
     getInstallation: (installationId) =>
       call('read an installation', () => backend.getInstallation(installationId)),

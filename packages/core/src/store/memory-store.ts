@@ -1,6 +1,13 @@
 import type { EncryptionKeyInput, Keyring } from '../crypto/keyring.js'
 import { createEncryptedStore } from './encrypted-store.js'
 import {
+  applyLeaseSideOfCredentialsSaved,
+  applyLeaseSideOfWrite,
+  type LeaseFields,
+  newLeaseFields,
+} from './lease-transitions.js'
+import { byId, compareNullsFirst, leaseFieldsOf, memoryLeases } from './memory-leases.js'
+import {
   applyCredentialsSaved,
   applyStoreWrite,
   newInstallationRecord,
@@ -17,6 +24,8 @@ export interface MemoryStoreOptions {
 export interface MemoryRow {
   record: InstallationRecord
   envelope: string
+  /** Lease and change-counter fields; created on first use. */
+  lease?: LeaseFields
 }
 
 const rowsByStore = new WeakMap<BalanceStore, Map<string, MemoryRow>>()
@@ -60,11 +69,15 @@ export function memoryBackend(rows: Map<string, MemoryRow>): StoreBackend {
       const row = rows.get(installationId)
       if (row) {
         row.envelope = envelope
+        applyLeaseSideOfCredentialsSaved(row.record, leaseFieldsOf(row), Date.now())
         applyCredentialsSaved(row.record, tokenType, at)
       } else {
+        const lease = newLeaseFields()
+        applyLeaseSideOfCredentialsSaved(undefined, lease, Date.now())
         rows.set(installationId, {
           envelope,
           record: newInstallationRecord(installationId, tokenType, at),
+          lease,
         })
       }
     },
@@ -104,7 +117,11 @@ export function memoryBackend(rows: Map<string, MemoryRow>): StoreBackend {
     write(writes) {
       for (const write of writes) {
         const row = rows.get(write.installationId)
-        if (row) applyStoreWrite(row.record, write)
+        if (row)
+          applyStoreWrite(
+            row.record,
+            applyLeaseSideOfWrite(row.record, leaseFieldsOf(row), write, Date.now()),
+          )
       }
     },
     listEnvelopes(after, limit) {
@@ -125,18 +142,9 @@ export function memoryBackend(rows: Map<string, MemoryRow>): StoreBackend {
       }
       return replaced
     },
+    // Several reporters in one process may share a memory store (tests, demos): they
+    // coordinate through it like replicas through a database.
+    leases: memoryLeases(rows),
     close() {},
   }
-}
-
-// Plain code-unit order, as SQLite's BINARY collation orders ASCII ids.
-function byId(a: InstallationRecord, b: InstallationRecord): number {
-  return a.installationId < b.installationId ? -1 : a.installationId > b.installationId ? 1 : 0
-}
-
-function compareNullsFirst(a: number | null, b: number | null): number {
-  if (a === b) return 0
-  if (a === null) return -1
-  if (b === null) return 1
-  return a - b
 }

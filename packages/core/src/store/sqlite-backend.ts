@@ -1,5 +1,6 @@
 import type { SqliteDatabase, SqliteDriver } from './sqlite-driver.js'
-import { RECORD_COLUMNS, schemaSql } from './sqlite-schema.js'
+import { sqliteLeases } from './sqlite-leases.js'
+import { LEASE_COLUMNS, leaseIndexSql, RECORD_COLUMNS, schemaSql } from './sqlite-schema.js'
 import type { SealedCredentials, StoreBackend } from './store-backend.js'
 import type { InstallationRecord, StoreWrite } from './store-types.js'
 
@@ -24,6 +25,7 @@ export function sqliteBackend(options: SqliteBackendOptions): StoreBackend {
   let applyWrites: ((writes: readonly StoreWrite[]) => void) | undefined
 
   const statements = (): Statements => sql!
+  const leases = sqliteLeases(options.table)
 
   return {
     kind: 'sqlite',
@@ -41,8 +43,9 @@ export function sqliteBackend(options: SqliteBackendOptions): StoreBackend {
         // copied back (and fsync'd) once per checkpoint, which measured ~30% cheaper per write.
         opened.pragma('cache_size = -32768')
         opened.pragma('wal_autocheckpoint = 4000')
-        opened.transaction(() => opened.exec(schemaSql(options.table))).immediate()
+        opened.transaction(() => migrate(opened, options.table)).immediate()
         sql = prepareStatements(opened, options.table)
+        leases.prepare(opened)
         applyWrites = opened.transaction((writes: readonly StoreWrite[]) => {
           for (const write of writes) applyWrite(sql!, write)
         }).immediate
@@ -53,7 +56,7 @@ export function sqliteBackend(options: SqliteBackendOptions): StoreBackend {
       }
     },
     saveCredentials(installationId, envelope, tokenType, at) {
-      statements().saveCredentials.run(installationId, envelope, tokenType, at, at, at)
+      statements().saveCredentials.run(installationId, envelope, tokenType, at, at, at, Date.now())
     },
     getSealedCredentials(installationId) {
       return (statements().getSealed.get(installationId) as SealedCredentials | undefined) ?? null
@@ -101,6 +104,7 @@ export function sqliteBackend(options: SqliteBackendOptions): StoreBackend {
       })
       return replaceAll.immediate()
     },
+    leases: leases.backend,
     close() {
       db?.close()
       db = undefined
@@ -109,27 +113,38 @@ export function sqliteBackend(options: SqliteBackendOptions): StoreBackend {
   }
 }
 
+/** Creates the table, or adds the lease columns to a table created before they existed. */
+function migrate(db: SqliteDatabase, table: string): void {
+  db.exec(schemaSql(table))
+  const columns = db.pragma(`table_info("${table}")`) as Array<{ name: string }>
+  const present = new Set(columns.map((column) => column.name))
+  for (const [name, type] of LEASE_COLUMNS) {
+    if (!present.has(name)) db.exec(`ALTER TABLE "${table}" ADD COLUMN ${name} ${type}`)
+  }
+  db.exec(leaseIndexSql(table))
+}
+
 function applyWrite(sql: Statements, write: StoreWrite): void {
   switch (write.type) {
     case 'markPending':
-      sql.markPending.run(write.at, write.at, write.installationId)
+      sql.markPending.run(write.at, write.at, Date.now(), write.installationId)
       return
     case 'reportStarted':
       sql.reportStarted.run(write.timestamp, write.at, write.at, write.installationId)
       return
     case 'reportFinished':
-      sql.reportFinished.run(
-        write.outcome,
-        write.status ?? null,
-        write.at,
-        write.at,
-        write.outcome === 'delivered' ? write.at : null,
-        write.clearPending ? 1 : 0,
-        write.clearPending ? 1 : 0,
-        write.tokenGeneration ?? null,
-        write.tokenState ?? null,
-        write.installationId,
-      )
+      sql.reportFinished.run({
+        id: write.installationId,
+        outcome: write.outcome,
+        status: write.status ?? null,
+        at: write.at,
+        deliveredAt: write.outcome === 'delivered' ? write.at : null,
+        clear: write.clearPending ? 1 : 0,
+        seq: write.lease?.pendingSeq ?? null,
+        leaseToken: write.lease?.token ?? null,
+        generation: write.tokenGeneration ?? null,
+        tokenState: write.tokenState ?? null,
+      })
       return
     default:
       throw new TypeError(`unknown store write type "${(write as { type: unknown }).type}"`)
@@ -142,13 +157,15 @@ function prepareStatements(db: SqliteDatabase, table: string) {
     // A new token: active, next generation, pending (keeping an older pendingSince), history kept.
     saveCredentials: db.prepare(`
       INSERT INTO ${t} (installation_id, token_envelope, token_type, token_state, token_generation,
-        pending, pending_since, created_at, updated_at)
-      VALUES (?, ?, ?, 'active', 1, 1, ?, ?, ?)
+        pending, pending_since, created_at, updated_at, pending_marked_at, pending_seq)
+      VALUES (?, ?, ?, 'active', 1, 1, ?, ?, ?, ?, 1)
       ON CONFLICT (installation_id) DO UPDATE SET
         token_envelope = excluded.token_envelope, token_type = excluded.token_type,
         token_state = 'active', token_generation = token_generation + 1,
         pending_since = CASE WHEN pending = 1 THEN pending_since ELSE excluded.pending_since END,
-        pending = 1, updated_at = excluded.updated_at`),
+        pending_marked_at = CASE WHEN pending = 1 THEN pending_marked_at
+          ELSE excluded.pending_marked_at END,
+        pending = 1, pending_seq = pending_seq + 1, updated_at = excluded.updated_at`),
     getSealed: db.prepare(`
       SELECT token_envelope AS envelope, token_type AS tokenType, token_state AS tokenState,
         token_generation AS tokenGeneration
@@ -175,22 +192,30 @@ function prepareStatements(db: SqliteDatabase, table: string) {
         SELECT installation_id FROM ${t} WHERE token_state = 'active' AND last_attempt_at < ?
         ORDER BY last_attempt_at, installation_id LIMIT ?`)
       .pluck(),
-    // Already pending: a lookup, no write (see record-transitions.ts).
+    // Already pending and no lease: a lookup, no write (see lease-transitions.ts).
     markPending: db.prepare(`
-      UPDATE ${t} SET pending_since = ?, pending = 1, updated_at = ?
-      WHERE installation_id = ? AND pending = 0`),
+      UPDATE ${t} SET pending_seq = pending_seq + 1,
+        pending_since = CASE WHEN pending = 1 THEN pending_since ELSE ? END,
+        updated_at = CASE WHEN pending = 1 THEN updated_at ELSE ? END,
+        pending_marked_at = CASE WHEN pending = 1 THEN pending_marked_at ELSE ? END, pending = 1
+      WHERE installation_id = ? AND (pending = 0 OR lease_owner IS NOT NULL)`),
     reportStarted: db.prepare(`
       UPDATE ${t} SET last_timestamp = ?, last_attempt_at = ?, updated_at = ?
       WHERE installation_id = ?`),
-    // The token state changes only if the generation matches (NULL never does).
+    // The token state changes only if the generation matches (NULL never does). Under a lease,
+    // pending is cleared only if no change was marked since the claim, and the lease is freed.
     reportFinished: db.prepare(`
-      UPDATE ${t} SET last_outcome = ?, last_status = ?, last_attempt_at = ?, updated_at = ?,
-        last_delivered_at = COALESCE(?, last_delivered_at),
-        pending = CASE WHEN ? = 1 THEN 0 ELSE pending END,
-        pending_since = CASE WHEN ? = 1 THEN NULL ELSE pending_since END,
-        token_state = CASE WHEN token_generation = ? THEN COALESCE(?, token_state)
-          ELSE token_state END
-      WHERE installation_id = ?`),
+      UPDATE ${t} SET last_outcome = @outcome, last_status = @status, last_attempt_at = @at,
+        updated_at = @at, last_delivered_at = COALESCE(@deliveredAt, last_delivered_at),
+        pending = CASE WHEN @clear = 1 AND (@seq IS NULL OR pending_seq = @seq) THEN 0
+          ELSE pending END,
+        pending_since = CASE WHEN @clear = 1 AND (@seq IS NULL OR pending_seq = @seq) THEN NULL
+          ELSE pending_since END,
+        token_state = CASE WHEN token_generation = @generation THEN COALESCE(@tokenState, token_state)
+          ELSE token_state END,
+        lease_until = CASE WHEN lease_owner = @leaseToken THEN NULL ELSE lease_until END,
+        lease_owner = CASE WHEN lease_owner = @leaseToken THEN NULL ELSE lease_owner END
+      WHERE installation_id = @id`),
     listEnvelopes: db.prepare(`
       SELECT installation_id AS installationId, token_envelope AS envelope FROM ${t}
       WHERE installation_id > ? ORDER BY installation_id LIMIT ?`),

@@ -24,7 +24,8 @@ export function schemaSql(table: string): string {
       last_outcome      TEXT,
       last_status       INTEGER,
       created_at        INTEGER NOT NULL,
-      updated_at        INTEGER NOT NULL
+      updated_at        INTEGER NOT NULL,
+      ${LEASE_COLUMNS.map(([name, type]) => `${name} ${type}`).join(',\n      ')}
     ) WITHOUT ROWID;
     -- listDue walks this in order: never-attempted (NULL) first, then oldest attempt.
     CREATE INDEX IF NOT EXISTS "${table}_due"
@@ -32,6 +33,30 @@ export function schemaSql(table: string): string {
     -- listPending: small, since only pending rows are in it.
     CREATE INDEX IF NOT EXISTS "${table}_pending"
       ON "${table}" (pending_since, installation_id) WHERE pending = 1 AND token_state = 'active';
+  `
+}
+
+/**
+ * Columns for multi-process coordination (see `lease-transitions.ts`), added to tables created
+ * before they existed. Times are this host's clock: every process sharing the file reads it.
+ */
+export const LEASE_COLUMNS = [
+  ['pending_seq', 'INTEGER NOT NULL DEFAULT 0'],
+  ['lease_owner', 'TEXT'],
+  ['lease_until', 'INTEGER'],
+  ['last_claimed_at', 'INTEGER'],
+  ['sched_at', 'INTEGER'],
+  ['pending_marked_at', 'INTEGER'],
+] as const
+
+export function leaseIndexSql(table: string): string {
+  return `
+    -- listAbandoned: only rows with a lease.
+    CREATE INDEX IF NOT EXISTS "${table}_leases"
+      ON "${table}" (lease_until, installation_id) WHERE lease_owner IS NOT NULL;
+    -- reserveDue walks this in order: never claimed (NULL) first, then oldest claim.
+    CREATE INDEX IF NOT EXISTS "${table}_sched"
+      ON "${table}" (sched_at, installation_id) WHERE token_state = 'active';
   `
 }
 

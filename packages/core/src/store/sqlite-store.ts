@@ -33,7 +33,8 @@ const optionsSchema = z.object({
 /**
  * A durable store in one SQLite file, on better-sqlite3 (an optional peer dependency:
  * `npm install better-sqlite3`). For one host: several processes may share the file (WAL mode,
- * `busy_timeout`); replicas on several hosts need a networked store.
+ * `busy_timeout`) and coordinate through it with leases (`store.leases`), as replicas do over
+ * PostgreSQL or Redis; replicas on several hosts need `postgresStore` or `redisStore`.
  *
  * Each `write()` batch is one transaction. With `synchronous = NORMAL`, committed writes survive a
  * process crash (SIGKILL); a power loss or OS crash may lose the last commits before a checkpoint.

@@ -1,4 +1,13 @@
-import type { InstallationRecord, ListOptions, StoreWrite, TokenState } from './store-types.js'
+import type {
+  HeldLease,
+  InstallationRecord,
+  LeaseClaim,
+  LeaseClaimOptions,
+  ListOptions,
+  StoreWrite,
+  TokenState,
+  UnattendedQuery,
+} from './store-types.js'
 
 export type MaybePromise<T> = T | Promise<T>
 
@@ -46,5 +55,26 @@ export interface StoreBackend {
   listEnvelopes(after: string | undefined, limit: number): MaybePromise<EnvelopeRow[]>
   /** Compare-and-set; returns how many rows were replaced. */
   replaceEnvelopes(replacements: readonly EnvelopeReplacement[]): MaybePromise<number>
+  /** Multi-process coordination; see `StoreLeases` (same semantics, ciphertext only). */
+  readonly leases?: BackendLeases
   close(): MaybePromise<void>
+}
+
+/** A `LeaseClaim` before decryption. */
+export type SealedLeaseClaim =
+  | {
+      status: 'claimed'
+      sealed: SealedCredentials
+      pendingSeq: number
+      lastTimestamp: string | null
+    }
+  | Exclude<LeaseClaim, { status: 'claimed' }>
+
+export interface BackendLeases {
+  claim(installationId: string, options: LeaseClaimOptions): MaybePromise<SealedLeaseClaim>
+  renew(leases: readonly HeldLease[], leaseMs: number): MaybePromise<string[]>
+  release(lease: HeldLease): MaybePromise<void>
+  listAbandoned(limit: number): MaybePromise<string[]>
+  listUnattended(query: UnattendedQuery): MaybePromise<string[]>
+  reserveDue(olderThanMs: number, reserveMs: number, limit: number): MaybePromise<string[]>
 }

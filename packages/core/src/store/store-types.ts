@@ -1,5 +1,5 @@
 /**
- * The storage contract shared by every store (memory, SQLite, and later PostgreSQL/Redis).
+ * The storage contract shared by every store (memory, SQLite, PostgreSQL, Redis).
  *
  * Stores hold, per installation: the access token (only ever as AES-256-GCM ciphertext, see
  * `crypto/`), the token's state, whether an unsent balance change is pending, and the history
@@ -81,6 +81,13 @@ export type StoreWrite =
       /** Set the token state, but only if the token is still of `tokenGeneration`. */
       tokenState?: TokenState
       tokenGeneration?: number
+      /**
+       * The lease this report ran under (stores with `leases` only). The store releases it if
+       * `token` still holds it, and clears `pending` only if no change was marked since the
+       * claim (`pendingSeq` unchanged), so a change notified on another replica meanwhile stays
+       * pending.
+       */
+      lease?: { token: string; pendingSeq: number }
     }
 
 export interface ListOptions {
@@ -118,5 +125,88 @@ export interface BalanceStore {
   write(writes: readonly StoreWrite[]): Promise<void>
   /** Re-encrypts every token still under an older key with the keyring's current key. */
   reencryptAll(): Promise<{ reencrypted: number }>
+  /**
+   * Present on stores that several processes can share (SQLite, PostgreSQL, Redis); the
+   * reporter then coordinates through it. Absent on single-process stores.
+   */
+  readonly leases?: StoreLeases
   close(): Promise<void>
+}
+
+export interface UnattendedQuery {
+  /**
+   * Leave out installations whose last report `failed` less than this long after its claim:
+   * they are retried on the sweep's cadence, not by every replica at once.
+   */
+  retryFailedAfterMs: number
+  /**
+   * Leave out pending installations marked pending less than this long ago (by the store's
+   * clock): the replica that accepted the change is presumably about to report it. Default 0.
+   */
+  pendingForMs?: number
+  limit: number
+}
+
+/** A lease as its holder knows it. */
+export interface HeldLease {
+  installationId: string
+  /** Unique per claim: only the claim that took the lease can renew or release it. */
+  token: string
+}
+
+export interface LeaseClaimOptions {
+  token: string
+  /** How long the lease lasts unless renewed, by the store's clock. */
+  leaseMs: number
+  /**
+   * Omitted: claim whenever no live lease exists. Given: claim only if a report is owed, i.e.
+   * a change is pending, or a crashed holder's lease expired unreleased, or (with `idleMs`) the
+   * last claim is at least `idleMs` old.
+   */
+  onlyIf?: { pending: true; idleMs?: number }
+}
+
+export type LeaseClaim =
+  | {
+      status: 'claimed'
+      credentials: StoredCredentials
+      /** The change counter at the claim; hand it back in `reportFinished.lease`. */
+      pendingSeq: number
+      /** The last `timestamp` sent by any process: the floor for the next one. */
+      lastTimestamp: string | null
+    }
+  /** Another claim holds a live lease; it ends in at most `retryInMs`. */
+  | { status: 'busy'; retryInMs: number }
+  /** `onlyIf` was given and no report is owed. */
+  | { status: 'idle' }
+  | { status: 'inactive'; tokenState: TokenState }
+  | { status: 'unknown' }
+
+/**
+ * Coordination between processes that share one store: at most one report in flight per
+ * installation (a lease that expires unless renewed, so a crashed holder's work is picked up),
+ * and sweeps that claim work atomically so that N replicas do not send N times. Every time is
+ * taken from the store's own clock (database `now()`, Redis `TIME`); callers pass durations
+ * only, so replicas with skewed clocks still agree.
+ */
+export interface StoreLeases {
+  /** Atomically takes the installation's lease, if free (and owed work, with `onlyIf`). */
+  claim(installationId: string, options: LeaseClaimOptions): Promise<LeaseClaim>
+  /** Extends leases still held by their tokens; returns the tokens still held. */
+  renew(leases: readonly HeldLease[], leaseMs: number): Promise<string[]>
+  /** Frees a lease if `token` still holds it (for claims that end without `reportFinished`). */
+  release(lease: HeldLease): Promise<void>
+  /** Installations whose lease expired without being released (a crashed holder). */
+  listAbandoned(limit: number): Promise<string[]>
+  /**
+   * Work nobody is doing: installations (active token) with an abandoned lease, and pending ones
+   * that no live lease covers, oldest change first. See `UnattendedQuery` for the filters.
+   */
+  listUnattended(query: UnattendedQuery): Promise<string[]>
+  /**
+   * Atomically reserves up to `limit` active installations whose last claim is at least
+   * `olderThanMs` old (or never) and that no live lease covers; a reserved one is not returned
+   * again, to anyone, for `reserveMs`. A claim counts as the installation's last claim.
+   */
+  reserveDue(olderThanMs: number, reserveMs: number, limit: number): Promise<string[]>
 }

@@ -13,7 +13,6 @@ export type {
   SandboxStats,
   VercelSandboxOptions,
 } from './sandbox-types.js'
-export { runStoreConformanceSuite } from './store-conformance.js'
 export { createTestIssuer, type TestIssuer, type TestIssuerOptions } from './test-issuer.js'
 export type { TokenForger } from './test-issuer-forge.js'
 export type {

@@ -4,6 +4,7 @@ import {
   type MakeStore,
   type StoreConformanceOptions,
 } from './store-conformance-harness.js'
+import { describeLeaseConformance } from './store-conformance-leases.js'
 import { describeListConformance } from './store-conformance-lists.js'
 import { describeRecordConformance } from './store-conformance-records.js'
 import { describeSecretConformance } from './store-conformance-secrets.js'
@@ -18,12 +19,12 @@ export type {
 /**
  * The contract every `BalanceStore` must meet, as a Vitest suite: records and token generations,
  * list order and paging, every `write()` rule, encryption at rest, tampering, persistence and key
- * rotation. Each test gets a fresh store from `makeStore` (called with a fresh key) and closes it
+ * rotation, and, for stores with `leases`, the multi-process coordination rules. Each test gets a fresh store from `makeStore` (called with a fresh key) and closes it
  * afterwards. Call it at the top level of a Vitest test file.
  *
  * @example
  * // my-store.test.ts
- * import { runStoreConformanceSuite } from '@prepaid-balances/core/testing'
+ * import { runStoreConformanceSuite } from '@prepaid-balances/core/testing/store-conformance'
  *
  * runStoreConformanceSuite('myStore', ({ encryptionKey }) => myStore({ url, encryptionKey }), {
  *   reopen: ({ encryptionKey }) => myStore({ url, encryptionKey }),
@@ -44,5 +45,6 @@ export function runStoreConformanceSuite(
     describeListConformance(harness)
     describeWriteConformance(harness)
     describeSecretConformance(harness)
+    describeLeaseConformance(harness)
   })
 }

@@ -1,0 +1,136 @@
+import type { PgPool } from './postgres-driver.js'
+import { NOW_MS, PG_SEALED_COLUMNS } from './postgres-schema.js'
+import type { BackendLeases, SealedCredentials, SealedLeaseClaim } from './store-backend.js'
+import type { LeaseClaimOptions, TokenState } from './store-types.js'
+
+const ids = (rows: Array<Record<string, unknown>>) => rows.map((row) => row.id as string)
+
+/**
+ * Leases in PostgreSQL. Each decision is one statement whose `WHERE` re-checks the row under its
+ * row lock, so concurrent replicas cannot both win; sweeps use `FOR UPDATE SKIP LOCKED` so they
+ * split the due rows instead of queueing on them. All times are the database's clock.
+ * Semantics: `lease-transitions.ts`.
+ */
+export function postgresLeases(pool: () => PgPool, table: string): BackendLeases {
+  const clock = `clock AS (SELECT ${NOW_MS} AS now)`
+  // Owed work, for claims with `onlyIf` (parameters: onlyIf given, idleMs or null).
+  const owed = (given: string, idle: string) => `(NOT ${given}::boolean OR t.pending
+    OR t.lease_owner IS NOT NULL OR (${idle}::bigint IS NOT NULL
+      AND (t.last_claimed_at IS NULL OR t.last_claimed_at <= clock.now - ${idle}::bigint)))`
+  const claimSql = `
+    WITH ${clock}
+    UPDATE ${table} AS t SET lease_owner = $2, lease_until = clock.now + $3::bigint,
+      last_claimed_at = clock.now, sched_at = clock.now
+    FROM clock
+    WHERE t.installation_id = $1 AND t.token_state = 'active'
+      AND (t.lease_owner IS NULL OR t.lease_until <= clock.now) AND ${owed('$4', '$5')}
+    RETURNING ${PG_SEALED_COLUMNS},
+      t.pending_seq::float8 AS "pendingSeq", t.last_timestamp AS "lastTimestamp"`
+  // Why a claim did not happen (read without locking, so it may be stale: see claim()).
+  const explainSql = `
+    WITH ${clock}
+    SELECT t.token_state AS "tokenState",
+      (t.lease_owner IS NOT NULL AND t.lease_until > clock.now) AS live,
+      (t.lease_until - clock.now)::float8 AS "remainingMs", ${owed('$2', '$3')} AS owed
+    FROM ${table} AS t, clock WHERE t.installation_id = $1`
+
+  async function claim(
+    installationId: string,
+    options: LeaseClaimOptions,
+  ): Promise<SealedLeaseClaim> {
+    const onlyIf = [options.onlyIf !== undefined, options.onlyIf?.idleMs ?? null]
+    const values = [installationId, options.token, options.leaseMs, ...onlyIf]
+    // A lease freed between the two statements would look claimable: try again (rarely twice).
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const taken = await pool().query(claimSql, values)
+      const row = taken.rows[0]
+      if (row) {
+        const { pendingSeq, lastTimestamp, ...sealed } = row
+        return {
+          status: 'claimed',
+          sealed: sealed as unknown as SealedCredentials,
+          pendingSeq: pendingSeq as number,
+          lastTimestamp: lastTimestamp as string | null,
+        }
+      }
+      const why = (await pool().query(explainSql, [installationId, ...onlyIf])).rows[0]
+      if (!why) return { status: 'unknown' }
+      if (why.tokenState !== 'active') {
+        return { status: 'inactive', tokenState: why.tokenState as TokenState }
+      }
+      if (why.live) return { status: 'busy', retryInMs: Math.max(1, why.remainingMs as number) }
+      if (!why.owed) return { status: 'idle' }
+    }
+    return { status: 'busy', retryInMs: 10 }
+  }
+
+  return {
+    claim,
+    async renew(held, leaseMs) {
+      const renewed = await pool().query(
+        `WITH ${clock}
+        UPDATE ${table} AS t SET lease_until = clock.now + $3::bigint
+        FROM clock, unnest($1::text[], $2::text[]) AS h(id, token)
+        WHERE t.installation_id = h.id AND t.lease_owner = h.token
+        RETURNING t.lease_owner AS token`,
+        [held.map((h) => h.installationId), held.map((h) => h.token), leaseMs],
+      )
+      return renewed.rows.map((row) => row.token as string)
+    },
+    async release({ installationId, token }) {
+      await pool().query(
+        `UPDATE ${table} SET lease_owner = NULL, lease_until = NULL
+        WHERE installation_id = $1 AND lease_owner = $2`,
+        [installationId, token],
+      )
+    },
+    async listAbandoned(limit) {
+      const found = await pool().query(
+        `WITH ${clock}
+        SELECT t.installation_id AS id FROM ${table} AS t, clock
+        WHERE t.lease_owner IS NOT NULL AND t.lease_until <= clock.now
+          AND t.token_state = 'active'
+        ORDER BY t.lease_until, t.installation_id LIMIT $1`,
+        [limit],
+      )
+      return ids(found.rows)
+    },
+    async listUnattended({ retryFailedAfterMs, pendingForMs = 0, limit }) {
+      // Pending rows through the pending index, plus abandoned leases through the lease index.
+      const found = await pool().query(
+        `WITH ${clock}
+        SELECT id FROM (
+          SELECT t.installation_id AS id, t.pending_since FROM ${table} AS t, clock
+          WHERE t.pending AND t.token_state = 'active'
+            AND (t.lease_owner IS NULL OR t.lease_until <= clock.now)
+            AND NOT (t.last_outcome IS NOT DISTINCT FROM 'failed'
+              AND COALESCE(t.last_claimed_at > clock.now - $1::bigint, false))
+            AND COALESCE(t.pending_marked_at <= clock.now - $3::bigint, true)
+          UNION
+          SELECT t.installation_id, t.pending_since FROM ${table} AS t, clock
+          WHERE t.lease_owner IS NOT NULL AND t.lease_until <= clock.now
+            AND t.token_state = 'active'
+        ) AS unattended ORDER BY pending_since NULLS FIRST, id LIMIT $2`,
+        [retryFailedAfterMs, limit, pendingForMs],
+      )
+      return ids(found.rows)
+    },
+    async reserveDue(olderThanMs, reserveMs, limit) {
+      // SKIP LOCKED: concurrent sweeps take disjoint rows; a row another sweep reserved and
+      // committed meanwhile is re-checked under its lock and no longer matches.
+      const reserved = await pool().query(
+        `WITH ${clock}, picked AS (
+          SELECT t.installation_id FROM ${table} AS t, clock
+          WHERE t.token_state = 'active' AND (t.lease_owner IS NULL OR t.lease_until <= clock.now)
+            AND (t.sched_at IS NULL OR t.sched_at <= clock.now - $1::bigint)
+          ORDER BY t.sched_at NULLS FIRST, t.installation_id
+          LIMIT $3 FOR UPDATE OF t SKIP LOCKED)
+        UPDATE ${table} AS u SET sched_at = clock.now + $2::bigint - $1::bigint
+        FROM picked, clock WHERE u.installation_id = picked.installation_id
+        RETURNING u.installation_id AS id`,
+        [olderThanMs, reserveMs, limit],
+      )
+      return ids(reserved.rows)
+    },
+  }
+}

@@ -1,0 +1,139 @@
+import { claimLease, type LeaseFields } from './lease-transitions.js'
+import type { SqliteDatabase } from './sqlite-driver.js'
+import type { BackendLeases } from './store-backend.js'
+import type { InstallationRecord } from './store-types.js'
+
+type Statements = ReturnType<typeof prepareStatements>
+
+interface ClaimRow {
+  envelope: string
+  tokenType: string
+  tokenState: InstallationRecord['tokenState']
+  tokenGeneration: number
+  pending: number
+  lastTimestamp: string | null
+  pendingSeq: number
+  leaseOwner: string | null
+  leaseUntil: number | null
+  lastClaimedAt: number | null
+  schedAt: number | null
+}
+
+/**
+ * Leases for processes that share one SQLite file. Each operation is one `BEGIN IMMEDIATE`
+ * transaction, so the database's write lock makes read-decide-update atomic across processes;
+ * the clock is this host's, which every sharing process reads. The decisions themselves are
+ * `lease-transitions.ts`, run on the row read inside the transaction.
+ */
+export function sqliteLeases(table: string) {
+  let db: SqliteDatabase | undefined
+  let sql: Statements | undefined
+  const statements = (): Statements => sql!
+  const immediate = <T>(fn: () => T): T => db!.transaction(fn).immediate()
+
+  const backend: BackendLeases = {
+    claim(installationId, options) {
+      return immediate(() => {
+        const row = statements().readForClaim.get(installationId) as ClaimRow | undefined
+        if (!row) return { status: 'unknown' as const }
+        const now = Date.now()
+        const record = { ...row, pending: row.pending === 1 } as unknown as InstallationRecord
+        const fields: LeaseFields = { ...row, pendingMarkedAt: null } // not read by a claim
+        const claim = claimLease(record, fields, options, row.envelope, now)
+        if (claim.status === 'claimed') {
+          statements().takeLease.run(fields.leaseOwner, fields.leaseUntil, now, now, installationId)
+        }
+        return claim
+      })
+    },
+    renew(held, leaseMs) {
+      return immediate(() => {
+        const until = Date.now() + leaseMs
+        return held
+          .filter(
+            (lease) => statements().renew.run(until, lease.installationId, lease.token).changes > 0,
+          )
+          .map((lease) => lease.token)
+      })
+    },
+    release({ installationId, token }) {
+      statements().release.run(installationId, token)
+    },
+    listAbandoned(limit) {
+      return statements().listAbandoned.all(Date.now(), limit) as string[]
+    },
+    listUnattended({ retryFailedAfterMs, pendingForMs = 0, limit }) {
+      const now = Date.now()
+      return statements().listUnattended.all({
+        now,
+        retry: retryFailedAfterMs,
+        marked: now - pendingForMs,
+        limit,
+      }) as string[]
+    },
+    reserveDue(olderThanMs, reserveMs, limit) {
+      return immediate(() => {
+        const now = Date.now()
+        const ids = statements().listDue.all(now, now - olderThanMs, limit) as string[]
+        for (const id of ids) statements().reserve.run(now + reserveMs - olderThanMs, id)
+        return ids
+      })
+    },
+  }
+
+  return {
+    backend,
+    prepare(opened: SqliteDatabase) {
+      db = opened
+      sql = prepareStatements(opened, table)
+    },
+  }
+}
+
+function prepareStatements(db: SqliteDatabase, table: string) {
+  const t = `"${table}"`
+  return {
+    readForClaim: db.prepare(`
+      SELECT token_envelope AS envelope, token_type AS tokenType, token_state AS tokenState,
+        token_generation AS tokenGeneration, pending, last_timestamp AS lastTimestamp,
+        pending_seq AS pendingSeq, lease_owner AS leaseOwner, lease_until AS leaseUntil,
+        last_claimed_at AS lastClaimedAt, sched_at AS schedAt
+      FROM ${t} WHERE installation_id = ?`),
+    takeLease: db.prepare(`
+      UPDATE ${t} SET lease_owner = ?, lease_until = ?, last_claimed_at = ?, sched_at = ?
+      WHERE installation_id = ?`),
+    renew: db.prepare(`
+      UPDATE ${t} SET lease_until = ? WHERE installation_id = ? AND lease_owner = ?`),
+    release: db.prepare(`
+      UPDATE ${t} SET lease_owner = NULL, lease_until = NULL
+      WHERE installation_id = ? AND lease_owner = ?`),
+    listAbandoned: db
+      .prepare(`
+        SELECT installation_id FROM ${t}
+        WHERE lease_owner IS NOT NULL AND lease_until <= ? AND token_state = 'active'
+        ORDER BY lease_until, installation_id LIMIT ?`)
+      .pluck(),
+    // Pending rows through the pending index, plus abandoned leases through the lease index.
+    listUnattended: db
+      .prepare(`
+        SELECT installation_id FROM (
+          SELECT installation_id, pending_since FROM ${t}
+          WHERE pending = 1 AND token_state = 'active'
+            AND (lease_owner IS NULL OR lease_until <= @now)
+            AND NOT (last_outcome = 'failed' AND COALESCE(last_claimed_at > @now - @retry, 0))
+            AND COALESCE(pending_marked_at <= @marked, 1)
+          UNION
+          SELECT installation_id, pending_since FROM ${t}
+          WHERE lease_owner IS NOT NULL AND lease_until <= @now AND token_state = 'active'
+        ) ORDER BY pending_since, installation_id LIMIT @limit`)
+      .pluck(),
+    listDue: db
+      .prepare(`
+        SELECT installation_id FROM ${t}
+        WHERE token_state = 'active' AND (lease_owner IS NULL OR lease_until <= ?)
+          AND (sched_at IS NULL OR sched_at <= ?)
+        ORDER BY sched_at, installation_id LIMIT ?`)
+      .pluck(),
+    reserve: db.prepare(`UPDATE ${t} SET sched_at = ? WHERE installation_id = ?`),
+  }
+}
