@@ -7,7 +7,12 @@ PNPM_VERSION="${PNPM_VERSION:-9.15.9}"
 
 # Node 24 comes from the npm registry (the only registry reachable besides Debian's). Pinned so
 # CI is repeatable; override with NODE24_VERSION=24.x.y to try another release.
-NODE24_VERSION="${NODE24_VERSION:-24.21.0}"
+# Why 24.18.1: from 24.19.0 on, node::ObjectWrap registers environment cleanup hooks, and an addon
+# compiled against those headers (better-sqlite3 <= 12 derives Statement/Database from ObjectWrap)
+# aborts with "Assertion failed: (env) != nullptr" when V8 collects a Statement outside a JS
+# context (nodejs/node#65446). better-sqlite3 13 fixes it but needs Node >= 22; built against
+# 24.18.1 headers, better-sqlite3 12 runs cleanly. See README "Node 24 and better-sqlite3".
+NODE24_VERSION="${NODE24_VERSION:-24.18.1}"
 
 ci_log() {
   printf '\n\033[1m==> %s\033[0m\n' "$*"
