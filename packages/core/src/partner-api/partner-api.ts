@@ -38,6 +38,12 @@ export function createPartnerApi(options: PartnerApiOptions): PartnerApi {
   const { reporter, logger } = resolved
   const context: RouteContext = { options: resolved, reporter, invoiceLock: createKeyedLock() }
   const verifier = createVercelOidcVerifier(resolved)
+  if (options.onPurchase && !options.processedInvoices) {
+    logger.warn(
+      'Provision Purchase remembers credited invoices in memory only: after a restart, a retried ' +
+        'purchase would be credited again. Pass `processedInvoices` backed by your database.',
+    )
+  }
 
   const enabled = (name: PartnerApiRouteName) =>
     name === 'provisionPurchase'
