@@ -83,9 +83,15 @@ describe('createVercelOidcVerifier', () => {
     await expectUnauthorized(bearer(issuer.sign({ iss: 'https://evil.example' })), /iss/)
   })
 
-  it('rejects id tokens and tokens without a type', async () => {
+  it('rejects id tokens, and user tokens without a type', async () => {
     await expectUnauthorized(bearer(issuer.sign({ type: 'id_token' })), /access_token/)
     await expectUnauthorized(bearer(issuer.sign({ type: undefined })), /access_token/)
+    await expectUnauthorized(bearer(issuer.signSystem({ type: 'id_token' })), /access_token/)
+  })
+
+  it('accepts a system token without a type claim (as Vercel documents them)', async () => {
+    const identity = await verifier.verify(bearer(issuer.signSystem({ installation_id: null })))
+    expect(identity.kind).toBe('system')
   })
 
   it('rejects alg none, HS256 keyed with the public key, tampered payloads and foreign keys', async () => {

@@ -91,6 +91,7 @@ function authKind(
  * Verifies the OIDC tokens Vercel sends to the Partner API (PROTOCOL.md §3): RS256 only, `iss`,
  * `aud` = your client id, `exp`/`nbf`, and `type` = `access_token`. Vercel's keys are fetched
  * once, cached, and refetched when a token names an unknown `kid` (at most once a second).
+ * System tokens (`sub` = `account:<id>`) may omit `type`; user tokens may not.
  *
  * @example
  * const verifier = createVercelOidcVerifier({ clientId: process.env.INTEGRATION_CLIENT_ID! })
@@ -132,14 +133,18 @@ export function createVercelOidcVerifier(options: VercelOidcVerifierOptions): Ve
       }
       const claims = claimsSchema.safeParse(payload)
       if (!claims.success) throw rejected('unexpected claim types', claims.error)
-      if (claims.data.type !== 'access_token') {
+      // User tokens must say `type: "access_token"` (an `id_token` must never authorize a server
+      // call). System tokens are documented without a `type`; if one carries it, it must match.
+      const kind = authKind(claims.data, vercelAuthHeader)
+      const typeRequired = kind === 'user' || claims.data.type !== undefined
+      if (typeRequired && claims.data.type !== 'access_token') {
         throw rejected(
           `token type must be "access_token", got ${JSON.stringify(claims.data.type ?? null)}`,
         )
       }
       const { sub, account_id, installation_id, user_id, user_role } = claims.data
       return {
-        kind: authKind(claims.data, vercelAuthHeader),
+        kind,
         sub,
         account_id: account_id ?? null,
         installation_id: installation_id ?? null,

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import { Pool } from 'undici'
 import { PrepaidBalancesError } from '../errors.js'
 import { type Invoice, invoiceSchema } from '../wire/partner-api-schemas.js'
@@ -48,6 +49,8 @@ export function createVercelClient(options: VercelClientOptions): VercelClient {
     bodyTimeout: options.timeoutMs,
   })
   const closeController = new AbortController()
+  // Every retry wait listens on this one signal: many listeners is the design, not a leak.
+  setMaxListeners(0, closeController.signal)
   const now = options.now ?? Date.now
   const context: LoopContext = {
     dispatcher: pool,
