@@ -1,9 +1,4 @@
-import {
-  type BalanceReporter,
-  consoleLogger,
-  type Logger,
-  PrepaidBalancesError,
-} from '@prepaid-balances/core'
+import { type BalanceReporter, createBalanceHookCore, type Logger } from '@prepaid-balances/core'
 import type { Request, RequestHandler, Response } from 'express'
 import type { WaitUntil } from './express-types.js'
 
@@ -37,30 +32,13 @@ export interface BalanceHookOptions {
  * })
  */
 export function balanceHook(options: BalanceHookOptions): RequestHandler {
-  if (typeof options?.reporter?.notify !== 'function') {
-    throw new PrepaidBalancesError(
-      'ERR_INVALID_OPTIONS',
-      'balanceHook: option "reporter" must be the reporter returned by createBalanceReporter()',
-    )
-  }
-  const { reporter, waitUntil, installationId: source } = options
-  if (typeof source !== 'function' && (typeof source !== 'string' || source === '')) {
-    throw new PrepaidBalancesError(
-      'ERR_INVALID_OPTIONS',
-      'balanceHook: option "installationId" must be a route param name or a function (req, res) => installation id | undefined',
-    )
-  }
+  const hook = createBalanceHookCore(options, '(req, res)')
+  const { reporter, source } = hook
   const readId = (req: Request, res: Response) => {
     if (typeof source === 'function') return source(req, res)
     const value = req.params[source]
     return typeof value === 'string' ? value : undefined
   }
-  const logger = options.logger ?? consoleLogger
-  const fail = (req: Request, error: unknown) =>
-    logger.error('balanceHook: could not notify the reporter', {
-      path: req.originalUrl.split('?')[0],
-      error: error instanceof Error ? error.message : String(error),
-    })
 
   return (req, res, next) => {
     req.balances = reporter
@@ -68,17 +46,16 @@ export function balanceHook(options: BalanceHookOptions): RequestHandler {
     // Params as this middleware saw them: Express rewrites req.params while routing on.
     const params = { ...req.params }
     res.once('finish', () => {
-      if (res.statusCode < 200 || res.statusCode > 299) return
-      try {
-        // The response is over, so nothing else reads req.params: merge in the hook's own view.
-        req.params = { ...params, ...req.params }
-        const installationId = readId(req, res)
-        if (!installationId) return
-        reporter.notify(installationId)
-        waitUntil?.(reporter.flush().catch((error: unknown) => fail(req, error)))
-      } catch (error) {
-        fail(req, error)
-      }
+      hook.afterResponse(
+        res.statusCode,
+        () => {
+          // The response is over, so nothing else reads req.params: merge in the hook's own view.
+          req.params = { ...params, ...req.params }
+          return readId(req, res)
+        },
+        (report) => options.waitUntil?.(report()),
+        req.originalUrl.split('?')[0] ?? '',
+      )
     })
     next()
   }

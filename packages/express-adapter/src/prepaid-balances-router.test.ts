@@ -1,5 +1,6 @@
 import type { Server } from 'node:http'
 import { type AddressInfo, connect } from 'node:net'
+import { memoryProcessedInvoices } from '@prepaid-balances/core'
 import express, { type ErrorRequestHandler } from 'express'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { CLIENT_ID, CRON_SECRET, createKit, type Kit } from './express-test-kit.test-helper.js'
@@ -42,6 +43,7 @@ async function start(
       jwksUrl: kit.issuer.jwksUrl,
       cronSecret: CRON_SECRET,
       logger: kit.logger,
+      processedInvoices: memoryProcessedInvoices(), // chosen on purpose: no startup warning
       onPurchase: ({ installationId, invoice }) => {
         credited.push(invoice.invoiceId)
         kit.cents.set(

@@ -1,9 +1,4 @@
-import {
-  type BalanceReporter,
-  consoleLogger,
-  type Logger,
-  PrepaidBalancesError,
-} from '@prepaid-balances/core'
+import { type BalanceReporter, createBalanceHookCore, type Logger } from '@prepaid-balances/core'
 import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import type { PrepaidBalancesEnv } from './env.js'
@@ -40,37 +35,19 @@ export interface BalanceHookOptions {
  * })
  */
 export function balanceHook(options: BalanceHookOptions) {
-  if (typeof options?.reporter?.notify !== 'function') {
-    throw new PrepaidBalancesError(
-      'ERR_INVALID_OPTIONS',
-      'balanceHook: option "reporter" must be the reporter returned by createBalanceReporter()',
-    )
-  }
-  const { reporter, waitUntil, installationId: source } = options
-  if (typeof source !== 'function' && (typeof source !== 'string' || source === '')) {
-    throw new PrepaidBalancesError(
-      'ERR_INVALID_OPTIONS',
-      'balanceHook: option "installationId" must be a route param name or a function (c) => installation id | undefined',
-    )
-  }
+  const hook = createBalanceHookCore(options, '(c)')
+  const { reporter, source, logger } = hook
   const readId = (c: Context<PrepaidBalancesEnv>) =>
     typeof source === 'function' ? source(c) : c.req.param(source)
-  const logger = options.logger ?? consoleLogger
 
   return createMiddleware<PrepaidBalancesEnv>(async (c, next) => {
     c.set('balances', reporter)
     await next()
-    if (c.res.status < 200 || c.res.status > 299) return
-    try {
-      const installationId = readId(c)
-      if (!installationId) return
-      reporter.notify(installationId)
-      keepAlive(c, () => reporter.flush(), waitUntil, logger)
-    } catch (error) {
-      logger.error('balanceHook: could not notify the reporter', {
-        path: c.req.path,
-        error: error instanceof Error ? error.message : String(error),
-      })
-    }
+    hook.afterResponse(
+      c.res.status,
+      () => readId(c),
+      (report) => keepAlive(c, report, options.waitUntil, logger),
+      c.req.path,
+    )
   })
 }

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
+import { memoryProcessedInvoices } from '@prepaid-balances/core'
 import { Hono } from 'hono'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { PrepaidBalancesEnv } from './env.js'
@@ -24,6 +25,7 @@ function createApp(base = '/', more: Partial<PrepaidBalancesOptions> = {}) {
       jwksUrl: kit.issuer.jwksUrl,
       cronSecret: CRON_SECRET,
       logger: kit.logger,
+      processedInvoices: memoryProcessedInvoices(), // chosen on purpose: no startup warning
       onPurchase: ({ installationId, invoice }) => {
         credited.push(invoice.invoiceId)
         kit.cents.set(

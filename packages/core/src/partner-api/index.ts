@@ -1,6 +1,11 @@
 // The framework-neutral Partner API. Re-exports only.
 
 export {
+  type BalanceHookCore,
+  type BalanceHookCoreOptions,
+  createBalanceHookCore,
+} from './balance-hook-core.js'
+export {
   badRequest,
   HttpError,
   invalidBody,

@@ -1,3 +1,4 @@
+export { type AdapterTestKit, createAdapterTestKit } from './adapter-test-kit.js'
 export type { RsaPublicJwk } from './jwt-signing.js'
 export { createVercelSandbox, type VercelSandbox } from './sandbox-server.js'
 export type {
