@@ -2,7 +2,7 @@ import { type BalanceReporter, createBalanceHookCore, type Logger } from '@prepa
 import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import type { PrepaidBalancesEnv } from './env.js'
-import { keepAlive, type WaitUntil } from './keep-alive.js'
+import { createExecutionCtxProbe, keepAlive, type WaitUntil } from './keep-alive.js'
 
 export interface BalanceHookOptions {
   reporter: BalanceReporter
@@ -40,13 +40,14 @@ export function balanceHook(options: BalanceHookOptions) {
   const readId = (c: Context<PrepaidBalancesEnv>) =>
     typeof source === 'function' ? source(c) : c.req.param(source)
 
+  const probe = createExecutionCtxProbe()
   return createMiddleware<PrepaidBalancesEnv>(async (c, next) => {
     c.set('balances', reporter)
     await next()
     hook.afterResponse(
       c.res.status,
       () => readId(c),
-      (report) => keepAlive(c, report, options.waitUntil, logger),
+      (report) => keepAlive(c, report, options.waitUntil, logger, probe),
       c.req.path,
     )
   })
