@@ -26,36 +26,48 @@ interface ClaimRow {
  * `lease-transitions.ts`, run on the row read inside the transaction.
  */
 export function sqliteLeases(table: string) {
-  let db: SqliteDatabase | undefined
   let sql: Statements | undefined
   const statements = (): Statements => sql!
-  const immediate = <T>(fn: () => T): T => db!.transaction(fn).immediate()
+
+  // The bodies of the three read-decide-update operations; wrapped in transactions once, at
+  // prepare time (re-creating better-sqlite3's wrapper per call was 3% of a report's CPU).
+  const claimBody = (installationId: string, options: Parameters<BackendLeases['claim']>[1]) => {
+    const row = statements().readForClaim.get(installationId) as ClaimRow | undefined
+    if (!row) return { status: 'unknown' as const }
+    const now = Date.now()
+    const record = { ...row, pending: row.pending === 1 } as unknown as InstallationRecord
+    const fields: LeaseFields = { ...row, pendingMarkedAt: null } // not read by a claim
+    const claim = claimLease(record, fields, options, row.envelope, now)
+    if (claim.status === 'claimed') {
+      statements().takeLease.run(fields.leaseOwner, fields.leaseUntil, now, now, installationId)
+    }
+    return claim
+  }
+  const renewBody = (held: Parameters<BackendLeases['renew']>[0], leaseMs: number) => {
+    const until = Date.now() + leaseMs
+    return held
+      .filter(
+        (lease) => statements().renew.run(until, lease.installationId, lease.token).changes > 0,
+      )
+      .map((lease) => lease.token)
+  }
+  const reserveBody = (olderThanMs: number, reserveMs: number, limit: number) => {
+    const now = Date.now()
+    const ids = statements().listDue.all(now, now - olderThanMs, limit) as string[]
+    for (const id of ids) statements().reserve.run(now + reserveMs - olderThanMs, id)
+    return ids
+  }
+  let tx:
+    | {
+        claim: { immediate: typeof claimBody }
+        renew: { immediate: typeof renewBody }
+        reserve: { immediate: typeof reserveBody }
+      }
+    | undefined
 
   const backend: BackendLeases = {
-    claim(installationId, options) {
-      return immediate(() => {
-        const row = statements().readForClaim.get(installationId) as ClaimRow | undefined
-        if (!row) return { status: 'unknown' as const }
-        const now = Date.now()
-        const record = { ...row, pending: row.pending === 1 } as unknown as InstallationRecord
-        const fields: LeaseFields = { ...row, pendingMarkedAt: null } // not read by a claim
-        const claim = claimLease(record, fields, options, row.envelope, now)
-        if (claim.status === 'claimed') {
-          statements().takeLease.run(fields.leaseOwner, fields.leaseUntil, now, now, installationId)
-        }
-        return claim
-      })
-    },
-    renew(held, leaseMs) {
-      return immediate(() => {
-        const until = Date.now() + leaseMs
-        return held
-          .filter(
-            (lease) => statements().renew.run(until, lease.installationId, lease.token).changes > 0,
-          )
-          .map((lease) => lease.token)
-      })
-    },
+    claim: (installationId, options) => tx!.claim.immediate(installationId, options),
+    renew: (held, leaseMs) => tx!.renew.immediate(held, leaseMs),
     release({ installationId, token }) {
       statements().release.run(installationId, token)
     },
@@ -71,21 +83,19 @@ export function sqliteLeases(table: string) {
         limit,
       }) as string[]
     },
-    reserveDue(olderThanMs, reserveMs, limit) {
-      return immediate(() => {
-        const now = Date.now()
-        const ids = statements().listDue.all(now, now - olderThanMs, limit) as string[]
-        for (const id of ids) statements().reserve.run(now + reserveMs - olderThanMs, id)
-        return ids
-      })
-    },
+    reserveDue: (olderThanMs, reserveMs, limit) =>
+      tx!.reserve.immediate(olderThanMs, reserveMs, limit),
   }
 
   return {
     backend,
     prepare(opened: SqliteDatabase) {
-      db = opened
       sql = prepareStatements(opened, table)
+      tx = {
+        claim: opened.transaction(claimBody),
+        renew: opened.transaction(renewBody),
+        reserve: opened.transaction(reserveBody),
+      }
     },
   }
 }
