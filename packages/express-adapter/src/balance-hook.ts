@@ -43,8 +43,9 @@ export function balanceHook(options: BalanceHookOptions): RequestHandler {
   return (req, res, next) => {
     req.balances = reporter
     res.locals.balances = reporter
-    // Params as this middleware saw them: Express rewrites req.params while routing on.
-    const params = { ...req.params }
+    // Params as this middleware saw them. Express assigns a new req.params object per layer
+    // rather than mutating this one, so keeping the reference is enough (copying it cost µs).
+    const params = req.params
     res.once('finish', () => {
       hook.afterResponse(
         res.statusCode,
