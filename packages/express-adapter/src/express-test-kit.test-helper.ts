@@ -6,4 +6,5 @@ export const CRON_SECRET = 'express-cron-secret-0123456789'
 export type Kit = AdapterTestKit
 
 /** The shared adapter test kit from core, with this adapter's client id. */
-export const createKit = (): Promise<Kit> => createAdapterTestKit({ clientId: CLIENT_ID })
+export const createKit = (): Promise<Kit> =>
+  createAdapterTestKit({ clientId: CLIENT_ID, cronSecret: CRON_SECRET })

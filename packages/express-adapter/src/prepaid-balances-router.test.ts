@@ -1,9 +1,8 @@
 import type { Server } from 'node:http'
 import { type AddressInfo, connect } from 'node:net'
-import { memoryProcessedInvoices } from '@prepaid-balances/core'
 import express, { type ErrorRequestHandler } from 'express'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { CLIENT_ID, CRON_SECRET, createKit, type Kit } from './express-test-kit.test-helper.js'
+import { CRON_SECRET, createKit, type Kit } from './express-test-kit.test-helper.js'
 import {
   type PrepaidBalancesRouterOptions,
   prepaidBalancesRouter,
@@ -12,12 +11,10 @@ import {
 let kit: Kit
 let server: Server | undefined
 let base: string
-const credited: string[] = []
 const errors: unknown[] = []
 
 beforeEach(async () => {
   kit = await createKit()
-  credited.length = 0
   errors.length = 0
 })
 afterEach(async () => {
@@ -38,19 +35,7 @@ async function start(
   app.use(
     mount,
     prepaidBalancesRouter({
-      reporter: kit.reporter,
-      clientId: CLIENT_ID,
-      jwksUrl: kit.issuer.jwksUrl,
-      cronSecret: CRON_SECRET,
-      logger: kit.logger,
-      processedInvoices: memoryProcessedInvoices(), // chosen on purpose: no startup warning
-      onPurchase: ({ installationId, invoice }) => {
-        credited.push(invoice.invoiceId)
-        kit.cents.set(
-          installationId,
-          (kit.cents.get(installationId) ?? 0) + Number(invoice.total) * 100,
-        )
-      },
+      ...kit.routeOptions(),
       ...more,
     }),
   )
@@ -162,7 +147,7 @@ describe('prepaidBalancesRouter (Express)', () => {
     const responses = await Promise.all([provision(), provision(), provision()])
     expect(responses.map((r) => r.status)).toEqual([200, 200, 200])
     expect(await responses[2]?.json()).toMatchObject({ balances: [{ currencyValueInCents: 250 }] })
-    expect(credited).toEqual(['inv_e'])
+    expect(kit.credited).toEqual(['inv_e'])
 
     const del = await fetch(`${base}/v1/installations/icfg_buy`, {
       method: 'DELETE',

@@ -1,10 +1,9 @@
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
-import { memoryProcessedInvoices } from '@prepaid-balances/core'
 import { Hono } from 'hono'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { PrepaidBalancesEnv } from './env.js'
-import { CLIENT_ID, CRON_SECRET, createKit, type Kit } from './hono-test-kit.test-helper.js'
+import { CRON_SECRET, createKit, type Kit } from './hono-test-kit.test-helper.js'
 import { type PrepaidBalancesOptions, prepaidBalances } from './prepaid-balances.js'
 
 let kit: Kit
@@ -13,26 +12,12 @@ beforeEach(async () => {
 })
 afterEach(() => kit.close())
 
-const credited: string[] = []
 function createApp(base = '/', more: Partial<PrepaidBalancesOptions> = {}) {
-  credited.length = 0
   const app = new Hono<PrepaidBalancesEnv>()
   app.route(
     base,
     prepaidBalances({
-      reporter: kit.reporter,
-      clientId: CLIENT_ID,
-      jwksUrl: kit.issuer.jwksUrl,
-      cronSecret: CRON_SECRET,
-      logger: kit.logger,
-      processedInvoices: memoryProcessedInvoices(), // chosen on purpose: no startup warning
-      onPurchase: ({ installationId, invoice }) => {
-        credited.push(invoice.invoiceId)
-        kit.cents.set(
-          installationId,
-          (kit.cents.get(installationId) ?? 0) + Number(invoice.total) * 100,
-        )
-      },
+      ...kit.routeOptions(),
       ...more,
     }),
   )
@@ -167,7 +152,7 @@ describe('prepaidBalances (Hono)', () => {
     )
     expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 200])
     expect(await responses[0]?.json()).toMatchObject({ balances: [{ currencyValueInCents: 300 }] })
-    expect(credited).toEqual(['inv_h'])
+    expect(kit.credited).toEqual(['inv_h'])
   })
 
   it('guards the cron and status routes with the secret', async () => {

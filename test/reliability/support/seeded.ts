@@ -1,14 +1,4 @@
-/** mulberry32: a tiny seeded PRNG so a failing run can be replayed from its printed seed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+export { seededRandom } from './packages.js'
 
 /** A seed from `envName` when set (to replay a run), otherwise a fresh one. */
 export function seedFrom(envName: string): number {

@@ -1,6 +1,8 @@
 import { generateEncryptionKey } from '../crypto/generate-encryption-key.js'
 import type { Logger } from '../logger.js'
 import { silentLogger } from '../logger.js'
+import type { PartnerApiOptions } from '../partner-api/partner-api-types.js'
+import { memoryProcessedInvoices } from '../partner-api/processed-invoices.js'
 import { createBalanceReporter } from '../reporter/create-balance-reporter.js'
 import type { BalanceReporter } from '../reporter/reporter-types.js'
 import { memoryStore } from '../store/memory-store.js'
@@ -14,6 +16,14 @@ import { createTestIssuer, type TestIssuer } from './test-issuer.js'
 export interface AdapterTestKit {
   /** The OIDC audience the issuer signs for (pass it as `clientId`). */
   clientId: string
+  cronSecret: string
+  /** Invoice ids credited by the `onPurchase` of {@link AdapterTestKit.routeOptions}, in order. */
+  credited: string[]
+  /**
+   * Route options wired to this kit: its reporter, issuer, cron secret and logger, and an
+   * `onPurchase` that credits `cents` (1 USD = 100) and records the invoice in `credited`.
+   */
+  routeOptions(): PartnerApiOptions
   issuer: TestIssuer
   sandbox: VercelSandbox
   reporter: BalanceReporter
@@ -40,9 +50,11 @@ export interface AdapterTestKit {
  * await kit.close()
  */
 export async function createAdapterTestKit(
-  options: { clientId?: string } = {},
+  options: { clientId?: string; cronSecret?: string } = {},
 ): Promise<AdapterTestKit> {
   const clientId = options.clientId ?? 'oac_adapter_test'
+  const cronSecret = options.cronSecret ?? 'adapter-test-cron-secret-0123456789'
+  const credited: string[] = []
   const [issuer, sandbox] = await Promise.all([
     createTestIssuer({ audience: clientId }),
     createVercelSandbox(),
@@ -67,18 +79,33 @@ export async function createAdapterTestKit(
       },
     },
   }) as BalanceReporter
+  const logger: Logger = {
+    warn: (message) => logged.push(message),
+    error: (message) => logged.push(message),
+  }
   return {
     clientId,
+    cronSecret,
+    credited,
+    routeOptions: () => ({
+      reporter,
+      clientId,
+      jwksUrl: issuer.jwksUrl,
+      cronSecret,
+      logger,
+      processedInvoices: memoryProcessedInvoices(), // chosen on purpose: no startup warning
+      onPurchase: ({ installationId, invoice }) => {
+        credited.push(invoice.invoiceId)
+        cents.set(installationId, (cents.get(installationId) ?? 0) + Number(invoice.total) * 100)
+      },
+    }),
     issuer,
     sandbox,
     reporter,
     cents,
     notified,
     logged,
-    logger: {
-      warn: (message) => logged.push(message),
-      error: (message) => logged.push(message),
-    },
+    logger,
     headers: (installationId, extra = {}) => ({
       authorization: `Bearer ${issuer.sign({ installation_id: installationId })}`,
       'x-vercel-auth': 'user',

@@ -14,6 +14,7 @@ export type {
   SandboxStats,
   VercelSandboxOptions,
 } from './sandbox-types.js'
+export { seededRandom } from './seeded-random.js'
 export { createTestIssuer, type TestIssuer, type TestIssuerOptions } from './test-issuer.js'
 export type { TokenForger } from './test-issuer-forge.js'
 export type {

@@ -1,6 +1,6 @@
 import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import type { RsaPublicJwk } from './jwt-signing.js'
+import { listenLocally } from './local-server.js'
 
 export interface JwksServer {
   /** `http://127.0.0.1:PORT` */
@@ -34,25 +34,10 @@ export async function startJwksServer(
     })
     res.end(req.method === 'HEAD' ? undefined : text)
   })
-  const host = options.host ?? '127.0.0.1'
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
-  const { port } = server.address() as AddressInfo
-  let closed: Promise<void> | undefined
+  const listening = await listenLocally(server, options)
   return {
-    origin: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    origin: listening.origin,
     requestCount: () => count,
-    close: () => {
-      closed ??= new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        server.closeAllConnections()
-      })
-      return closed
-    },
+    close: listening.close,
   }
 }

@@ -5,6 +5,7 @@ import type {
   SandboxFault,
   SandboxRoute,
 } from './sandbox-types.js'
+import { seededRandom } from './seeded-random.js'
 
 /** A fault resolved for one request. */
 export interface ActiveFault {
@@ -29,18 +30,6 @@ export const ALL_RANDOM_FAULT_KINDS: readonly RandomFaultKind[] = [
 ]
 
 const invalid = (message: string) => new PrepaidBalancesError('ERR_INVALID_OPTIONS', message)
-
-/** mulberry32: tiny, fast and good enough to make chaos runs replayable from a seed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function validateFault(fault: SandboxFault): void {
   const { status, delayMs, times, retryAfterMs } = fault

@@ -1,6 +1,6 @@
 import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import type { SubmitBalancesBody } from '../wire/balance-schema.js'
+import { listenLocally } from './local-server.js'
 import { FaultPlan } from './sandbox-faults.js'
 import { handleSandboxRequest } from './sandbox-handler.js'
 import { SandboxState } from './sandbox-state.js'
@@ -100,20 +100,10 @@ export async function createVercelSandbox(
     active.add(handling)
     void handling.finally(() => active.delete(handling))
   })
-  const host = options.host ?? '127.0.0.1'
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
-  const { port } = server.address() as AddressInfo
-  const urlHost = host.includes(':') ? `[${host}]` : host
-  let closed: Promise<void> | undefined
+  const listening = await listenLocally(server, options)
 
   return {
-    url: `http://${urlHost}:${port}`,
+    url: listening.origin,
     requests: state.requests,
     addInstallation: (id, { accessToken }) => state.addInstallation(id, accessToken),
     removeInstallation: (id, removal) => state.removeInstallation(id, removal?.status ?? 404),
@@ -135,12 +125,8 @@ export async function createVercelSandbox(
       while (active.size > 0) await Promise.allSettled([...active])
     },
     close: () => {
-      closed ??= new Promise<void>((resolve) => {
-        releaseDelays()
-        server.close(() => resolve())
-        server.closeAllConnections()
-      })
-      return closed
+      releaseDelays()
+      return listening.close()
     },
   }
 }
