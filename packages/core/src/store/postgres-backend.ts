@@ -1,4 +1,4 @@
-import type { PgPool } from './postgres-driver.js'
+import { inPgTransaction, type PgPool } from './postgres-driver.js'
 import { postgresLeases } from './postgres-leases.js'
 import {
   createSchema,
@@ -106,17 +106,9 @@ export function postgresBackend(options: PostgresBackendOptions): StoreBackend {
         await pool().query(statements[0]!.text, statements[0]!.values)
         return
       }
-      const client = await pool().connect()
-      try {
-        await client.query('BEGIN')
+      await inPgTransaction(pool(), async (client) => {
         for (const { text, values } of statements) await client.query(text, values)
-        await client.query('COMMIT')
-        client.release()
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => {})
-        client.release(error instanceof Error ? error : true)
-        throw error
-      }
+      })
     },
     async listEnvelopes(after, limit) {
       const rows = await rowsOf(

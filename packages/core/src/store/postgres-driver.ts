@@ -40,3 +40,25 @@ export function loadPgDriver(requireModule?: RequireModule): PgModule {
   }
   return loaded.Pool ? loaded : (loaded.default as PgModule)
 }
+
+/**
+ * Runs `work` on one pooled client inside BEGIN … COMMIT; on any error rolls back and hands the
+ * client back marked broken (pg then discards it rather than reusing a connection in an
+ * unknown state).
+ */
+export async function inPgTransaction(
+  pool: PgPool,
+  work: (client: PgPoolClient) => Promise<void>,
+): Promise<void> {
+  const client = await pool.connect()
+  try {
+    await client.query('BEGIN')
+    await work(client)
+    await client.query('COMMIT')
+    client.release()
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {})
+    client.release(error instanceof Error ? error : true)
+    throw error
+  }
+}

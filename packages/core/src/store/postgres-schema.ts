@@ -1,4 +1,4 @@
-import type { PgPool } from './postgres-driver.js'
+import { inPgTransaction, type PgPool } from './postgres-driver.js'
 
 /** Identifiers are spliced into SQL, so only plain ones pass (63 bytes minus index suffixes). */
 export const PG_IDENTIFIER_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,47}$/
@@ -58,20 +58,12 @@ function schemaSql(table: string, schema: string | undefined): string {
  * runs under a transaction-scoped advisory lock keyed by the table's name.
  */
 export async function createSchema(pool: PgPool, table: string, schema?: string): Promise<void> {
-  const client = await pool.connect()
-  try {
-    await client.query('BEGIN')
+  await inPgTransaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
       `prepaid-balances:${schema ?? ''}.${table}`,
     ])
     await client.query(schemaSql(table, schema))
-    await client.query('COMMIT')
-    client.release()
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {})
-    client.release(error instanceof Error ? error : true)
-    throw error
-  }
+  })
 }
 
 /** Columns of `InstallationRecord`, aliased to its property names (bigints as JS numbers). */
