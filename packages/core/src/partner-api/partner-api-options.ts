@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { PrepaidBalancesError } from '../errors.js'
 import { consoleLogger, type Logger } from '../logger.js'
+import { parseOptions } from '../parse-options.js'
 import type { BalanceReporter } from '../reporter/reporter-types.js'
 import type { PartnerApiOptions } from './partner-api-types.js'
 import { memoryProcessedInvoices, type ProcessedInvoiceStore } from './processed-invoices.js'
@@ -94,18 +95,7 @@ export function resolvePartnerApiOptions(options: PartnerApiOptions): ResolvedPa
       'createPartnerApi(options): options must be an object with at least { reporter, clientId }',
     )
   }
-  const parsed = optionsSchema.safeParse(options)
-  if (!parsed.success) {
-    const problems = parsed.error.issues
-      .map((issue) =>
-        issue.code === 'unrecognized_keys'
-          ? `unknown option(s) ${issue.keys.join(', ')}`
-          : `option "${issue.path.join('.') || '(options)'}" ${issue.message}`,
-      )
-      .join('; ')
-    throw new PrepaidBalancesError('ERR_INVALID_OPTIONS', `createPartnerApi: ${problems}`)
-  }
-  const value = parsed.data
+  const value = parseOptions(optionsSchema, options, 'createPartnerApi')
   return {
     ...options,
     ...value,

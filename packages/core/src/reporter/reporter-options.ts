@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { PrepaidBalancesError } from '../errors.js'
 import { consoleLogger, type Logger } from '../logger.js'
+import { parseOptions } from '../parse-options.js'
 import type { BalanceStore } from '../store/store-types.js'
 import type { BalanceReporterOptions, GetBalances, ReportResult } from './reporter-types.js'
 
@@ -89,19 +90,7 @@ export function resolveReporterOptions(options: BalanceReporterOptions): Resolve
       'createBalanceReporter(options): options must be an object with at least { store, getBalances }',
     )
   }
-  const parsed = optionsSchema.strict().safeParse(options)
-  if (!parsed.success) {
-    const problems = parsed.error.issues
-      .map((issue) => {
-        const path = issue.path.join('.') || '(options)'
-        return issue.code === 'unrecognized_keys'
-          ? `unknown option(s) ${issue.keys.join(', ')}`
-          : `option "${path}" ${issue.message}`
-      })
-      .join('; ')
-    throw new PrepaidBalancesError('ERR_INVALID_OPTIONS', `createBalanceReporter: ${problems}`)
-  }
-  const value = parsed.data
+  const value = parseOptions(optionsSchema.strict(), options, 'createBalanceReporter')
   return {
     ...value,
     apiUrl: value.apiUrl.replace(/\/+$/, ''),

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import type { EncryptionKeyInput, Keyring } from '../crypto/keyring.js'
-import { PrepaidBalancesError } from '../errors.js'
+import { parseOptions } from '../parse-options.js'
 import { createEncryptedStore } from './encrypted-store.js'
 import { postgresBackend } from './postgres-backend.js'
 import { loadPgDriver, type PgPool } from './postgres-driver.js'
@@ -94,14 +94,11 @@ const optionsSchema = z
  * const store = postgresStore({ pool, encryptionKey, tableName: 'vercel_balances' })
  */
 export function postgresStore(options: PostgresStoreOptions): BalanceStore {
-  const parsed = optionsSchema.safeParse(options ?? {})
-  if (!parsed.success) {
-    const problems = parsed.error.issues
-      .map((issue) => `option "${issue.path.join('.') || 'options'}" ${issue.message}`)
-      .join('; ')
-    throw new PrepaidBalancesError('ERR_INVALID_OPTIONS', `postgresStore: ${problems}`)
-  }
-  const { connectionString, pool, poolSize, tableName, schema } = parsed.data
+  const { connectionString, pool, poolSize, tableName, schema } = parseOptions(
+    optionsSchema,
+    options ?? {},
+    'postgresStore',
+  )
   // Load pg now (not on first use) so a missing driver fails at startup, with the fix.
   const Pool = connectionString === undefined ? undefined : loadPgDriver().Pool
   const backend = postgresBackend({

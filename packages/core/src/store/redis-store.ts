@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import type { EncryptionKeyInput, Keyring } from '../crypto/keyring.js'
-import { PrepaidBalancesError } from '../errors.js'
+import { parseOptions } from '../parse-options.js'
 import { createEncryptedStore } from './encrypted-store.js'
 import { redisBackend } from './redis-backend.js'
 import { loadRedisDriver, type RedisClient } from './redis-driver.js'
@@ -84,14 +84,7 @@ const optionsSchema = z
  * const store = redisStore({ client: redis, encryptionKey, keyPrefix: 'billing:vercel' })
  */
 export function redisStore(options: RedisStoreOptions): BalanceStore {
-  const parsed = optionsSchema.safeParse(options ?? {})
-  if (!parsed.success) {
-    const problems = parsed.error.issues
-      .map((issue) => `option "${issue.path.join('.') || 'options'}" ${issue.message}`)
-      .join('; ')
-    throw new PrepaidBalancesError('ERR_INVALID_OPTIONS', `redisStore: ${problems}`)
-  }
-  const { url, client, keyPrefix } = parsed.data
+  const { url, client, keyPrefix } = parseOptions(optionsSchema, options ?? {}, 'redisStore')
   // Load ioredis now (not on first use) so a missing driver fails at startup, with the fix.
   const Redis = url === undefined ? undefined : loadRedisDriver()
   const backend = redisBackend({

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import type { EncryptionKeyInput, Keyring } from '../crypto/keyring.js'
-import { PrepaidBalancesError } from '../errors.js'
+import { parseOptions } from '../parse-options.js'
 import { createEncryptedStore } from './encrypted-store.js'
 import { sqliteBackend } from './sqlite-backend.js'
 import { loadSqliteDriver } from './sqlite-driver.js'
@@ -44,14 +44,11 @@ const optionsSchema = z.object({
  * const reporter = createBalanceReporter({ store, getBalances })
  */
 export function sqliteStore(options: SqliteStoreOptions): BalanceStore {
-  const parsed = optionsSchema.safeParse(options ?? {})
-  if (!parsed.success) {
-    const problems = parsed.error.issues
-      .map((issue) => `option "${issue.path.join('.') || 'options'}" ${issue.message}`)
-      .join('; ')
-    throw new PrepaidBalancesError('ERR_INVALID_OPTIONS', `sqliteStore: ${problems}`)
-  }
-  const { filename, tableName = DEFAULT_TABLE_NAME, busyTimeoutMs = 5000 } = parsed.data
+  const {
+    filename,
+    tableName = DEFAULT_TABLE_NAME,
+    busyTimeoutMs = 5000,
+  } = parseOptions(optionsSchema, options ?? {}, 'sqliteStore')
   const backend = sqliteBackend({
     driver: loadSqliteDriver(),
     filename,
