@@ -43,19 +43,23 @@ export function balanceHook(options: BalanceHookOptions): RequestHandler {
   return (req, res, next) => {
     req.balances = reporter
     res.locals.balances = reporter
-    // Params as this middleware saw them. Express assigns a new req.params object per layer
-    // rather than mutating this one, so keeping the reference is enough (copying it cost µs).
-    const params = req.params
-    res.once('finish', () => {
+    // Read the id now when this middleware's own params have it: by the time the response has
+    // finished, Express has replaced req.params with the answering route's (copying and merging
+    // the two views on every request profiled at ~1.5 µs).
+    const early = typeof source === 'string' ? req.params[source] : undefined
+    const params = early === undefined ? req.params : null
+    // `on`, not `once`: 'finish' fires once, and the once-wrapper costs an allocation a request.
+    res.on('finish', () => {
       hook.afterResponse(
         res.statusCode,
         () => {
+          if (typeof early === 'string') return early
           // The response is over, so nothing else reads req.params: merge in the hook's own view.
-          req.params = { ...params, ...req.params }
+          if (params) req.params = { ...params, ...req.params }
           return readId(req, res)
         },
         (report) => options.waitUntil?.(report()),
-        req.originalUrl.split('?')[0] ?? '',
+        () => req.originalUrl.split('?')[0] ?? '',
       )
     })
     next()

@@ -48,7 +48,7 @@ export function balanceHook(options: BalanceHookOptions) {
       c.res.status,
       () => readId(c),
       (report) => keepAlive(c, report, options.waitUntil, logger, probe),
-      c.req.path,
+      () => c.req.path,
     )
   })
 }

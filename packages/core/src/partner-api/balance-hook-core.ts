@@ -23,7 +23,8 @@ export interface BalanceHookCore<Accessor> {
     status: number,
     readId: () => string | null | undefined,
     keepAlive: (report: () => Promise<void>) => void,
-    path: string,
+    /** The request path, for the error log only: read only when there is an error to log. */
+    path: () => string,
   ): void
 }
 
@@ -50,9 +51,9 @@ export function createBalanceHookCore<Accessor extends (...args: never[]) => unk
   }
   const { reporter } = options
   const logger = options.logger ?? consoleLogger
-  const fail = (path: string, error: unknown) =>
+  const fail = (path: () => string, error: unknown) =>
     logger.error('balanceHook: could not notify the reporter', {
-      path,
+      path: path(),
       error: error instanceof Error ? error.message : String(error),
     })
   return {

@@ -115,7 +115,8 @@ export async function sendReport(
       installationId,
       accessToken: credentials.accessToken,
       body: { timestamp, balances },
-      signal: lease ? AbortSignal.any([deps.signal, lease.signal]) : deps.signal,
+      signal: deps.signal,
+      ...(lease ? { signals: [lease.signal] } : {}),
     })
     const tokenState: TokenState | undefined =
       submitted.outcome === 'rejected'

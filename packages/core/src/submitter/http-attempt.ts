@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events'
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Dispatcher } from 'undici'
 import {
@@ -14,8 +15,8 @@ export interface AttemptRequest {
   headers: Record<string, string>
   body?: string
   timeoutMs: number
-  /** The caller's signal: aborts this attempt. */
-  signal?: AbortSignal
+  /** The caller's signals: any of them aborts this attempt. */
+  signals: readonly AbortSignal[]
   /** Read (up to this many bytes of) a 2xx body; null drains and ignores it. */
   successBodyLimit: number | null
 }
@@ -53,22 +54,25 @@ export async function sendAttempt(
   dispatcher: Dispatcher,
   request: AttemptRequest,
 ): Promise<AttemptResult> {
-  const controller = new AbortController()
+  const { signals } = request
+  if (signals.some((signal) => signal.aborted)) return { kind: 'aborted' }
+  // undici takes an EventEmitter as the request's abort signal (documented alongside
+  // AbortSignal); one costs ~0.2 µs against ~3.5 µs for an AbortController, once per attempt.
+  const abort = new EventEmitter()
   let timedOut = false
   const timer = setTimeout(() => {
     timedOut = true
-    controller.abort()
+    abort.emit('abort')
   }, request.timeoutMs)
-  const onCallerAbort = () => controller.abort()
-  request.signal?.addEventListener('abort', onCallerAbort, { once: true })
-  if (request.signal?.aborted) controller.abort()
+  const onCallerAbort = () => abort.emit('abort')
+  for (const signal of signals) signal.addEventListener('abort', onCallerAbort, { once: true })
   try {
     const response = await dispatcher.request({
       method: request.method,
       path: request.path,
       headers: request.headers,
       body: request.body ?? null,
-      signal: controller.signal,
+      signal: abort,
     })
     const status = response.statusCode
     const vercelRequestId = firstHeader(response.headers['x-vercel-id'])
@@ -89,14 +93,14 @@ export async function sendAttempt(
     return { ...base, successBody: null, error: parseVercelError(status, text) }
   } catch (error) {
     if (timedOut) return { kind: 'timeout' }
-    if (request.signal?.aborted) return { kind: 'aborted' }
+    if (signals.some((signal) => signal.aborted)) return { kind: 'aborted' }
     const code = networkErrorCode(error)
     if (code !== null && TIMEOUT_CODES.has(code)) return { kind: 'timeout' }
     if (code !== null && CLOSED_CODES.has(code)) return { kind: 'closed' }
     return { kind: 'network', code }
   } finally {
     clearTimeout(timer)
-    request.signal?.removeEventListener('abort', onCallerAbort)
+    for (const signal of signals) signal.removeEventListener('abort', onCallerAbort)
   }
 }
 

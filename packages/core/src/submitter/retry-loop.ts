@@ -55,7 +55,7 @@ export async function executeWithRetries(
     context.closeSignal.aborted
       ? end('skipped', { code: 'client_closed', message: 'The Vercel client was closed' })
       : end('skipped', { code: 'aborted', message: 'The request to Vercel was aborted' })
-  const waitSignals = [request.signal, context.closeSignal]
+  const waitSignals = [...request.signals, context.closeSignal]
 
   for (;;) {
     const gateWaitMs = context.gate.remainingMs()

@@ -10,6 +10,11 @@ export interface SubmitRequest {
   body: SubmitBalancesBody
   /** Aborts waiting between retries and the attempt in progress (e.g. on `close()`). */
   signal?: AbortSignal
+  /**
+   * More signals with the same effect, any of which aborts (e.g. the reporter's and a lease's):
+   * cheaper than combining them with `AbortSignal.any`, which profiled at ~7 µs a call.
+   */
+  signals?: readonly AbortSignal[]
 }
 
 export interface SubmitResult {

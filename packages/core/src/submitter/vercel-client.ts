@@ -74,7 +74,7 @@ export function createVercelClient(options: VercelClientOptions): VercelClient {
         headers: requestHeaders(request.accessToken, true),
         body: JSON.stringify(request.body),
         timeoutMs: options.timeoutMs,
-        signal: request.signal,
+        signals: callerSignals(request.signal, request.signals),
         successBodyLimit: null,
       })
       const { successBody: _ignored, ...result } = redactToken(execution, request.accessToken)
@@ -95,7 +95,7 @@ export function createVercelClient(options: VercelClientOptions): VercelClient {
           path: `${installationPath(request.installationId)}/billing/invoices/${encodePathSegment(request.invoiceId)}`,
           headers: requestHeaders(request.accessToken, false),
           timeoutMs: options.timeoutMs,
-          signal: request.signal,
+          signals: callerSignals(request.signal),
           successBodyLimit: MAX_INVOICE_BODY_BYTES,
         }),
         request.accessToken,
@@ -193,4 +193,14 @@ function parseInvoice(body: string | null, what: string, status: number | undefi
     )
   }
   return parsed.data
+}
+
+const NO_SIGNALS: readonly AbortSignal[] = []
+
+function callerSignals(
+  signal: AbortSignal | undefined,
+  more: readonly AbortSignal[] = NO_SIGNALS,
+): readonly AbortSignal[] {
+  if (!signal) return more
+  return more.length === 0 ? [signal] : [signal, ...more]
 }
