@@ -37,52 +37,80 @@ async function leg(port) {
   return (result.requests * 1000) / result.elapsedMs
 }
 
-async function overHttp(framework, goal) {
-  const { ports } = servers.info
-  const plainPort = ports[`${framework}Plain`]
-  const hookPort = ports[`${framework}Hook`]
-  await leg(plainPort) // warm-up, unrecorded
-  await leg(hookPort)
-  const plain = []
-  const hooked = []
-  const loss = []
+/**
+ * Loads each side for one leg per round, in an order that rotates round by round (A B C, then
+ * C B A, ...), so a drift in machine load hits every side alike. Returns req/s per side per round.
+ */
+async function rounds(sides, label) {
+  const names = Object.keys(sides)
+  for (const name of names) await leg(sides[name]) // warm-up, unrecorded
+  const rates = Object.fromEntries(names.map((name) => [name, []]))
   for (let round = 0; round < hookRounds; round++) {
-    // A B, then B A: a drift in machine load over the round hits both sides equally.
-    const first = round % 2 === 0 ? 'plain' : 'hook'
-    const rate = {}
-    rate[first] = await leg(first === 'plain' ? plainPort : hookPort)
-    const second = first === 'plain' ? 'hook' : 'plain'
-    rate[second] = await leg(second === 'plain' ? plainPort : hookPort)
-    plain.push(rate.plain)
-    hooked.push(rate.hook)
-    loss.push((100 * (rate.plain - rate.hook)) / rate.plain)
+    const order = round % 2 === 0 ? names : [...names].reverse()
+    for (const name of order) rates[name].push(await leg(sides[name]))
     progress(
-      `${framework} round ${round + 1}: ${rate.plain.toFixed(0)} req/s without, ${rate.hook.toFixed(0)} with`,
+      `${label} round ${round + 1}: ${names.map((n) => `${n} ${rates[n][round].toFixed(0)}`).join(', ')} req/s`,
     )
   }
+  return rates
+}
+
+const lossPercent = (without, withIt) => without.map((rate, i) => (100 * (rate - withIt[i])) / rate)
+const httpBench = `Hook overhead over HTTP (${hookConnections} connections, ${HOOK_INSTALLATIONS} installations, ${hookLegMs} ms legs)`
+
+async function overHttp(framework, goal) {
+  const { ports } = servers.info
+  const rates = await rounds(
+    { plain: ports[`${framework}Plain`], hook: ports[`${framework}Hook`] },
+    framework,
+  )
   const name = framework === 'hono' ? 'Hono' : 'Express'
-  const bench = `Hook overhead over HTTP (${hookConnections} connections, ${HOOK_INSTALLATIONS} installations, ${hookLegMs} ms legs)`
+  const where = framework === 'hono' ? '' : ' (hook in the route, as examples/express-app)'
   reportFigure({
     id: `hook.${framework}.plain`,
-    bench,
+    bench: httpBench,
     label: `${name} without hook`,
     unit: 'req/s',
-    samples: plain,
+    samples: rates.plain,
   })
   reportFigure({
     id: `hook.${framework}.hook`,
-    bench,
-    label: `${name} with balanceHook`,
+    bench: httpBench,
+    label: `${name} with balanceHook${where}`,
     unit: 'req/s',
-    samples: hooked,
+    samples: rates.hook,
   })
   reportFigure({
     id: `hook.${framework}.loss`,
-    bench,
+    bench: httpBench,
     label: `${name}: requests/s lost to the hook`,
     unit: '%',
-    samples: loss,
+    samples: lossPercent(rates.plain, rates.hook),
     goal: { op: '<=', value: goal },
+  })
+}
+
+/** Express with the hook mounted by `app.use(path, hook)`, beside a no-op `app.use` layer. */
+async function expressAppUse() {
+  const { ports } = servers.info
+  const rates = await rounds(
+    { plain: ports.expressPlain, noop: ports.expressUseNoop, hook: ports.expressUseHook },
+    'express app.use',
+  )
+  reportFigure({
+    id: 'hook.express.use.noop-loss',
+    bench: httpBench,
+    label: 'Express: lost to an app.use(path) layer that only calls next()',
+    unit: '%',
+    samples: lossPercent(rates.plain, rates.noop),
+    detail: "Express's own cost of the extra layer, no hook in it",
+  })
+  reportFigure({
+    id: 'hook.express.use.loss',
+    bench: httpBench,
+    label: 'Express: lost to balanceHook mounted with app.use(path)',
+    unit: '%',
+    samples: lossPercent(rates.plain, rates.hook),
   })
 }
 
@@ -150,6 +178,8 @@ try {
   await overHttp('hono', 5)
   progress('hook overhead over HTTP: Express')
   await overHttp('express', 3)
+  progress('hook overhead over HTTP: Express, hook mounted with app.use')
+  await expressAppUse()
   progress('hook overhead in process')
   await inProcess()
 } finally {

@@ -19,18 +19,25 @@ export function honoApp({ reporter, hook }) {
   return app
 }
 
-export function expressApp({ reporter, hook }) {
+/**
+ * `mount: 'route'` puts the hook in the route's own handler chain, as examples/express-app does;
+ * `mount: 'use'` mounts it with `app.use(path, hook)`, which adds a router layer that every
+ * request walks (Express's own cost, shown beside it with a middleware that only calls next()).
+ */
+export function expressApp({ reporter, hook, mount = 'route', noop = false }) {
   const app = express()
   app.disable('x-powered-by')
-  if (hook) {
-    app.use(
-      '/api/installations/:installationId',
-      expressBalanceHook({ reporter, installationId: 'installationId' }),
-    )
-  }
-  app.post(USAGE_ROUTE, (_req, res) => {
+  const respond = (_req, res) => {
     res.json({ ok: true })
-  })
+  }
+  const middleware = noop
+    ? (_req, _res, next) => next()
+    : hook
+      ? expressBalanceHook({ reporter, installationId: 'installationId' })
+      : null
+  if (middleware && mount === 'use') app.use('/api/installations/:installationId', middleware)
+  if (middleware && mount === 'route') app.post(USAGE_ROUTE, middleware, respond)
+  else app.post(USAGE_ROUTE, respond)
   return app
 }
 

@@ -36,6 +36,12 @@ const ports = {
   ),
   expressPlain: await listen(() => expressApp({ reporter, hook: false }).listen(0, '127.0.0.1')),
   expressHook: await listen(() => expressApp({ reporter, hook: true }).listen(0, '127.0.0.1')),
+  expressUseNoop: await listen(() =>
+    expressApp({ reporter, hook: false, mount: 'use', noop: true }).listen(0, '127.0.0.1'),
+  ),
+  expressUseHook: await listen(() =>
+    expressApp({ reporter, hook: true, mount: 'use' }).listen(0, '127.0.0.1'),
+  ),
 }
 
 let reports = 0
