@@ -1,12 +1,23 @@
 import { FifoQueue } from './fifo-queue.js'
+import { MinHeap } from './min-heap.js'
+
+interface Entry<T> {
+  item: T
+  due: number
+}
 
 /**
- * Fires callbacks at deadlines with ONE timer. Every entry uses the same delay (the coalescing
- * window), so entries pushed in time order are already sorted by deadline: a FIFO suffices and
- * `push` stays O(1). An entry is skipped if `isCurrent` says it was superseded (lazy cancel).
+ * Fires callbacks at deadlines with ONE timer. Nearly every entry uses the same delay (the
+ * coalescing window), so entries pushed in time order are already sorted by deadline: a FIFO
+ * keeps `push` O(1) for them. The few that are due earlier than the last one pushed (a retry
+ * after another process's lease, with its own shorter delay) go to a small heap instead, so
+ * they are not held back behind later deadlines. An entry is skipped by the caller if it was
+ * superseded (lazy cancel).
  */
 export class DeadlineQueue<T> {
-  private queue = new FifoQueue<{ item: T; due: number }>()
+  private inOrder = new FifoQueue<Entry<T>>()
+  private early = new MinHeap<Entry<T>>((a, b) => a.due - b.due)
+  private lastInOrderDue = Number.NEGATIVE_INFINITY
   private timer: NodeJS.Timeout | null = null
   private timerDue = Number.POSITIVE_INFINITY
 
@@ -15,17 +26,23 @@ export class DeadlineQueue<T> {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** `due` must not be earlier than the previous push's (true when the delay is constant). */
   push(item: T, due: number): void {
-    this.queue.push({ item, due })
-    if (this.queue.length === 1) this.arm(due)
+    if (due >= this.lastInOrderDue) {
+      this.inOrder.push({ item, due })
+      this.lastInOrderDue = due
+    } else {
+      this.early.push({ item, due })
+    }
+    this.arm(due)
   }
 
   stop(): void {
     if (this.timer) clearTimeout(this.timer)
     this.timer = null
     this.timerDue = Number.POSITIVE_INFINITY
-    this.queue.clear()
+    this.inOrder.clear()
+    this.early.clear()
+    this.lastInOrderDue = Number.NEGATIVE_INFINITY
   }
 
   private arm(due: number): void {
@@ -37,15 +54,25 @@ export class DeadlineQueue<T> {
     this.timer.unref()
   }
 
+  /** The entry due first of the two lanes, without removing it. */
+  private next(): Entry<T> | undefined {
+    const a = this.inOrder.peek()
+    const b = this.early.peek()
+    if (!a) return b
+    if (!b) return a
+    return b.due < a.due ? b : a
+  }
+
   private drain(): void {
     this.timer = null
     this.timerDue = Number.POSITIVE_INFINITY
     const now = this.now()
-    for (let next = this.queue.peek(); next && next.due <= now; next = this.queue.peek()) {
-      this.queue.shift()
+    for (let next = this.next(); next && next.due <= now; next = this.next()) {
+      if (next === this.early.peek()) this.early.pop()
+      else this.inOrder.shift()
       this.fire(next.item, next.due)
     }
-    const head = this.queue.peek()
+    const head = this.next()
     if (head) this.arm(head.due)
   }
 }

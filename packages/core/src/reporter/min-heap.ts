@@ -1,0 +1,61 @@
+/** A binary min-heap ordered by `compare` (negative: a comes first). O(log n) push and pop. */
+export class MinHeap<T> {
+  private items: T[] = []
+
+  constructor(private readonly compare: (a: T, b: T) => number) {}
+
+  get length(): number {
+    return this.items.length
+  }
+
+  peek(): T | undefined {
+    return this.items[0]
+  }
+
+  push(item: T): void {
+    const items = this.items
+    items.push(item)
+    let i = items.length - 1
+    while (i > 0) {
+      const parent = (i - 1) >> 1
+      if (this.compare(items[i]!, items[parent]!) >= 0) break
+      this.swap(i, parent)
+      i = parent
+    }
+  }
+
+  pop(): T | undefined {
+    const items = this.items
+    if (items.length === 0) return undefined
+    const top = items[0]
+    const last = items.pop()!
+    if (items.length > 0) {
+      items[0] = last
+      let i = 0
+      for (;;) {
+        const left = 2 * i + 1
+        const right = left + 1
+        let smallest = i
+        if (left < items.length && this.compare(items[left]!, items[smallest]!) < 0) smallest = left
+        if (right < items.length && this.compare(items[right]!, items[smallest]!) < 0) {
+          smallest = right
+        }
+        if (smallest === i) break
+        this.swap(i, smallest)
+        i = smallest
+      }
+    }
+    return top
+  }
+
+  clear(): void {
+    this.items = []
+  }
+
+  private swap(a: number, b: number): void {
+    const items = this.items
+    const tmp = items[a]!
+    items[a] = items[b]!
+    items[b] = tmp
+  }
+}
