@@ -33,6 +33,7 @@ export type {
   BalanceStore,
   HeldLease,
   InstallationRecord,
+  LeaseBatchOptions,
   LeaseClaim,
   LeaseClaimOptions,
   ListOptions,

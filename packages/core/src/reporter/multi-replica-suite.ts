@@ -194,6 +194,32 @@ export function describeMultiReplicaSuite(name: string, makeFixture: () => Share
       }
     })
 
+    it('reportAll on every replica at once: each call reports each installation once, one at a time', async () => {
+      // Concurrency 2: leases are claimed ahead in chunks of 8, so the batches overlap.
+      const c = await cluster(3, { autoStart: false, concurrency: 2 })
+      const ids = Array.from({ length: 30 }, (_, i) => `icfg_mr_all_${String(i).padStart(2, '0')}`)
+      for (const id of ids) await c.install(id)
+      await c.replicas[0]!.flush()
+      const before = new Map(ids.map((id) => [id, submissionsFor(c.sandbox, id).length]))
+      c.sandbox.injectFault({ delayMs: 5, times: 100_000 })
+      const summaries = await Promise.all(c.replicas.map((replica) => replica.reportAll()))
+      for (const summary of summaries) {
+        expect(summary).toMatchObject({ total: ids.length, delivered: ids.length })
+      }
+      for (const id of ids) {
+        expect(submissionsFor(c.sandbox, id).length - before.get(id)!, id).toBe(c.replicas.length)
+      }
+      const stats = c.sandbox.stats()
+      expect(stats.maxInFlightPerInstallation).toBe(1)
+      expect(stats.timestampRegressions).toBe(0)
+      // No lease is left behind: another claim gets every installation at once.
+      const claims = await c.store.leases!.claimMany(
+        ids.map((installationId) => ({ installationId, token: 'after' })),
+        { leaseMs: 1000 },
+      )
+      expect(claims.map((claim) => claim.status)).toEqual(ids.map(() => 'claimed'))
+    })
+
     it('reportDue (a cron hitting every replica at once) reports each pending installation once', async () => {
       const c = await cluster(3, { autoStart: false })
       const ids = Array.from({ length: 10 }, (_, i) => `icfg_mr_cron_${i}`)

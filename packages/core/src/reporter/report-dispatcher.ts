@@ -40,6 +40,8 @@ export interface DispatcherHooks {
   run(id: string, reason: ReportReason, lastTimestamp: string | null): Promise<RunResult>
   /** Called after each report, with whether newer requests arrived while it was in flight. */
   finished(id: string, outcome: RunResult, newerRequestsArrived: boolean): void
+  /** Called by every `request` (a change, a new token), before the report it asks for runs. */
+  requested?(id: string): void
 }
 
 /**
@@ -71,6 +73,7 @@ export class ReportDispatcher {
   /** Records a request and arms the coalescing window. O(1), never throws. */
   request(id: string, reason: ReportReason): void {
     if (this.stopped) return
+    this.hooks.requested?.(id)
     const slot = this.slot(id)
     slot.seq++
     if (slot.reason === 'notify' || slot.reason === 'schedule') slot.reason = reason

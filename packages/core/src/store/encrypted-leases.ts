@@ -1,6 +1,12 @@
 import { PrepaidBalancesError } from '../errors.js'
 import type { BackendLeases, SealedCredentials } from './store-backend.js'
-import type { LeaseClaim, StoredCredentials, StoreLeases } from './store-types.js'
+import type {
+  HeldLease,
+  LeaseBatchOptions,
+  LeaseClaim,
+  StoredCredentials,
+  StoreLeases,
+} from './store-types.js'
 
 type Call = <T>(operation: string, fn: () => T | Promise<T>) => Promise<T>
 
@@ -13,13 +19,11 @@ export function encryptedLeases(
   call: Call,
   open: (sealed: SealedCredentials, installationId: string) => StoredCredentials,
 ): StoreLeases {
+  const release = (lease: HeldLease) => call('release a lease', () => leases.release(lease))
   return {
     async claim(installationId, options): Promise<LeaseClaim> {
-      checkInteger('leaseMs', options?.leaseMs, 1)
-      if (typeof options.token !== 'string' || options.token === '') {
-        throw new PrepaidBalancesError('ERR_STORE', 'A lease token must be a non-empty string')
-      }
-      if (options.onlyIf?.idleMs !== undefined) checkInteger('idleMs', options.onlyIf.idleMs)
+      checkClaimOptions(options)
+      checkToken(options.token)
       const claim = await call('claim a lease', () => leases.claim(installationId, options))
       if (claim.status !== 'claimed') return claim
       const { sealed, ...rest } = claim
@@ -27,17 +31,58 @@ export function encryptedLeases(
         return { ...rest, credentials: open(sealed, installationId) }
       } catch (error) {
         // A tampered token: leave the installation pending, not held until the lease runs out.
-        await call('release a lease', () =>
-          leases.release({ installationId, token: options.token }),
-        ).catch(() => {})
+        await release({ installationId, token: options.token }).catch(() => {})
         throw error
       }
+    },
+    async claimMany(claims, options): Promise<LeaseClaim[]> {
+      checkClaimOptions(options)
+      if (!Array.isArray(claims)) {
+        throw new PrepaidBalancesError('ERR_STORE', 'claimMany() takes an array of claims')
+      }
+      for (const claim of claims) checkToken(claim?.token)
+      // Backends get each installation once; a repeat is what a second `claim` would get.
+      const firsts = new Map<string, number>() // installation → its index in `distinct`
+      const distinct: HeldLease[] = []
+      const repeats = new Set<number>()
+      for (const [i, { installationId, token }] of claims.entries()) {
+        if (firsts.has(installationId)) repeats.add(i)
+        else {
+          firsts.set(installationId, distinct.length)
+          distinct.push({ installationId, token })
+        }
+      }
+      const sealed =
+        distinct.length === 0
+          ? []
+          : await call('claim leases', () => leases.claimMany(distinct, options))
+      const opened: LeaseClaim[] = []
+      try {
+        for (const [i, claim] of sealed.entries()) {
+          if (claim.status !== 'claimed') {
+            opened.push(claim)
+            continue
+          }
+          const { sealed: credentials, ...rest } = claim
+          opened.push({ ...rest, credentials: open(credentials, distinct[i]!.installationId) })
+        }
+      } catch (error) {
+        // A tampered token: throw as \`claim\` would, without holding any lease this call took.
+        const taken = distinct.filter((_, i) => sealed[i]?.status === 'claimed')
+        await Promise.all(taken.map((lease) => release(lease).catch(() => {})))
+        throw error
+      }
+      return claims.map(({ installationId }, i): LeaseClaim => {
+        const first = opened[firsts.get(installationId)!]!
+        if (!repeats.has(i) || first.status !== 'claimed') return first
+        return { status: 'busy', retryInMs: options.leaseMs }
+      })
     },
     async renew(held, leaseMs) {
       checkInteger('leaseMs', leaseMs, 1)
       return held.length === 0 ? [] : call('renew leases', () => leases.renew(held, leaseMs))
     },
-    release: (lease) => call('release a lease', () => leases.release(lease)),
+    release,
     async listAbandoned(limit) {
       checkInteger('limit', limit)
       return call('list abandoned leases', () => leases.listAbandoned(limit))
@@ -56,6 +101,17 @@ export function encryptedLeases(
         leases.reserveDue(olderThanMs, reserveMs, checkInteger('limit', limit)),
       )
     },
+  }
+}
+
+function checkClaimOptions(options: LeaseBatchOptions): void {
+  checkInteger('leaseMs', options?.leaseMs, 1)
+  if (options.onlyIf?.idleMs !== undefined) checkInteger('idleMs', options.onlyIf.idleMs)
+}
+
+function checkToken(token: unknown): void {
+  if (typeof token !== 'string' || token === '') {
+    throw new PrepaidBalancesError('ERR_STORE', 'A lease token must be a non-empty string')
   }
 }
 

@@ -1,7 +1,7 @@
 import type { PgPool } from './postgres-driver.js'
 import { NOW_MS, PG_SEALED_COLUMNS } from './postgres-schema.js'
-import type { BackendLeases, SealedCredentials, SealedLeaseClaim } from './store-backend.js'
-import type { LeaseClaimOptions, TokenState } from './store-types.js'
+import type { BackendLeases, SealedLeaseClaim } from './store-backend.js'
+import type { HeldLease, LeaseBatchOptions, LeaseClaimOptions, TokenState } from './store-types.js'
 
 const ids = (rows: Array<Record<string, unknown>>) => rows.map((row) => row.id as string)
 
@@ -14,9 +14,9 @@ const ids = (rows: Array<Record<string, unknown>>) => rows.map((row) => row.id a
 export function postgresLeases(pool: () => PgPool, table: string): BackendLeases {
   const clock = `clock AS (SELECT ${NOW_MS} AS now)`
   // Owed work, for claims with `onlyIf` (parameters: onlyIf given, idleMs or null).
-  const owed = (given: string, idle: string) => `(NOT ${given}::boolean OR t.pending
-    OR t.lease_owner IS NOT NULL OR (${idle}::bigint IS NOT NULL
-      AND (t.last_claimed_at IS NULL OR t.last_claimed_at <= clock.now - ${idle}::bigint)))`
+  const owed = (given: string, idle: string, t = 't') => `(NOT ${given}::boolean OR ${t}.pending
+    OR ${t}.lease_owner IS NOT NULL OR (${idle}::bigint IS NOT NULL
+      AND (${t}.last_claimed_at IS NULL OR ${t}.last_claimed_at <= clock.now - ${idle}::bigint)))`
   const claimSql = `
     WITH ${clock}
     UPDATE ${table} AS t SET lease_owner = $2, lease_until = clock.now + $3::bigint,
@@ -34,6 +34,61 @@ export function postgresLeases(pool: () => PgPool, table: string): BackendLeases
       (t.lease_until - clock.now)::float8 AS "remainingMs", ${owed('$2', '$3')} AS owed
     FROM ${table} AS t, clock WHERE t.installation_id = $1`
 
+  // A page of claims in one statement. The claimable rows are locked in id order with SKIP
+  // LOCKED, so two replicas' batches never wait on each other (nor deadlock); the others are
+  // explained from the statement's snapshot, as `explainSql` does for one claim.
+  const claimManySql = `
+    WITH ${clock},
+    wanted AS (
+      SELECT w.id, w.token, w.ord
+      FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS w(id, token, ord)),
+    locked AS (
+      SELECT t.installation_id AS id FROM ${table} AS t, clock
+      WHERE t.installation_id = ANY($1::text[]) AND t.token_state = 'active'
+        AND (t.lease_owner IS NULL OR t.lease_until <= clock.now) AND ${owed('$4', '$5')}
+      ORDER BY t.installation_id FOR UPDATE OF t SKIP LOCKED),
+    taken AS (
+      UPDATE ${table} AS t SET lease_owner = wanted.token, lease_until = clock.now + $3::bigint,
+        last_claimed_at = clock.now, sched_at = clock.now
+      FROM clock, locked, wanted
+      WHERE t.installation_id = locked.id AND wanted.id = locked.id
+      RETURNING t.installation_id AS id, ${PG_SEALED_COLUMNS},
+        t.pending_seq::float8 AS "pendingSeq", t.last_timestamp AS "lastTimestamp")
+    SELECT taken.*, s.token_state AS state,
+      (s.lease_owner IS NOT NULL AND s.lease_until > clock.now) AS live,
+      (s.lease_until - clock.now)::float8 AS "remainingMs", ${owed('$4', '$5', 's')} AS owed
+    FROM wanted CROSS JOIN clock
+      LEFT JOIN taken ON taken.id = wanted.id
+      LEFT JOIN ${table} AS s ON s.installation_id = wanted.id
+    ORDER BY wanted.ord`
+
+  async function claimMany(
+    claims: readonly HeldLease[],
+    options: LeaseBatchOptions,
+  ): Promise<SealedLeaseClaim[]> {
+    if (claims.length === 0) return []
+    const onlyIf = [options.onlyIf !== undefined, options.onlyIf?.idleMs ?? null]
+    const { rows } = await pool().query(claimManySql, [
+      claims.map((c) => c.installationId),
+      claims.map((c) => c.token),
+      options.leaseMs,
+      ...onlyIf,
+    ])
+    return Promise.all(
+      rows.map((row, i): SealedLeaseClaim | Promise<SealedLeaseClaim> => {
+        if (row.id !== null) return claimedFrom(row)
+        if (row.state === null) return { status: 'unknown' }
+        if (row.state !== 'active')
+          return { status: 'inactive', tokenState: row.state as TokenState }
+        if (row.live) return { status: 'busy', retryInMs: Math.max(1, row.remainingMs as number) }
+        if (!row.owed) return { status: 'idle' }
+        // Claimable by the snapshot, yet not taken: another transaction holds the row right
+        // now, or changed it since. Rare; the single claim waits for the row and decides.
+        return claim(claims[i]!.installationId, { ...options, token: claims[i]!.token })
+      }),
+    )
+  }
+
   async function claim(
     installationId: string,
     options: LeaseClaimOptions,
@@ -44,15 +99,7 @@ export function postgresLeases(pool: () => PgPool, table: string): BackendLeases
     for (let attempt = 0; attempt < 3; attempt++) {
       const taken = await pool().query(claimSql, values)
       const row = taken.rows[0]
-      if (row) {
-        const { pendingSeq, lastTimestamp, ...sealed } = row
-        return {
-          status: 'claimed',
-          sealed: sealed as unknown as SealedCredentials,
-          pendingSeq: pendingSeq as number,
-          lastTimestamp: lastTimestamp as string | null,
-        }
-      }
+      if (row) return claimedFrom(row)
       const why = (await pool().query(explainSql, [installationId, ...onlyIf])).rows[0]
       if (!why) return { status: 'unknown' }
       if (why.tokenState !== 'active') {
@@ -66,6 +113,7 @@ export function postgresLeases(pool: () => PgPool, table: string): BackendLeases
 
   return {
     claim,
+    claimMany,
     async renew(held, leaseMs) {
       const renewed = await pool().query(
         `WITH ${clock}
@@ -132,5 +180,19 @@ export function postgresLeases(pool: () => PgPool, table: string): BackendLeases
       )
       return ids(reserved.rows)
     },
+  }
+}
+
+function claimedFrom(row: Record<string, unknown>): SealedLeaseClaim {
+  return {
+    status: 'claimed',
+    sealed: {
+      envelope: row.envelope as string,
+      tokenType: row.tokenType as string,
+      tokenState: row.tokenState as TokenState,
+      tokenGeneration: row.tokenGeneration as number,
+    },
+    pendingSeq: row.pendingSeq as number,
+    lastTimestamp: row.lastTimestamp as string | null,
   }
 }

@@ -4,6 +4,7 @@ import type { RedisClient } from './redis-driver.js'
 import {
   APPLY_WRITES,
   CLAIM,
+  CLAIM_MANY,
   DELETE_INSTALLATION,
   LIST_ABANDONED,
   LIST_ENVELOPES,
@@ -67,6 +68,13 @@ export function redisBackend(options: RedisBackendOptions): StoreBackend {
         onlyIf?.idleMs ?? '',
       ])) as Array<string | null>
       return claimFromReply(reply)
+    },
+    async claimMany(claims, { leaseMs, onlyIf }) {
+      if (claims.length === 0) return []
+      const pairs = claims.flatMap(({ installationId, token }) => [installationId, token])
+      const args = [leaseMs, onlyIf ? '1' : '0', onlyIf?.idleMs ?? '', ...pairs]
+      const replies = (await run(CLAIM_MANY, args)) as Array<Array<string | null>>
+      return replies.map(claimFromReply)
     },
     async renew(held, leaseMs) {
       const pairs = held.flatMap(({ installationId, token }) => [installationId, token])

@@ -152,32 +152,49 @@ return replaced
 `
 
 /**
- * ARGV: id, token, leaseMs, onlyIf ('1'/'0'), idleMs ('' for none). Returns {'claimed', envelope,
- * tokenType, tokenState, tokenGeneration, pendingSeq, lastTimestamp} or {'busy', ms} or
- * {'idle'} or {'inactive', state} or {'unknown'}.
+ * One claim (`claimLease` in lease-transitions.ts) at the script's `now`. `only_if` is '1'/'0',
+ * `idle_ms` '' for none. Returns {'claimed', envelope, tokenType, tokenState, tokenGeneration,
+ * pendingSeq, lastTimestamp} or {'busy', ms} or {'idle'} or {'inactive', state} or {'unknown'}.
  */
-export const CLAIM = `${PRELUDE}
-local id = ARGV[1]
-local key = K_INST .. id
-local f = redis.call('HMGET', key, 'tokenState', 'pending', 'leaseOwner', 'leaseUntil',
-  'lastClaimedAt', 'envelope', 'tokenType', 'tokenGeneration', 'pendingSeq', 'lastTimestamp')
-if not f[1] then return {'unknown'} end
-if f[1] ~= 'active' then return {'inactive', f[1]} end
-local now = now_ms()
-if is_live(f[3], f[4], now) then return {'busy', fmt(tonumber(f[4]) - now)} end
-if ARGV[4] == '1' then
-  local owed = f[2] == '1' or f[3] ~= false
-  if not owed and ARGV[5] ~= '' then
-    owed = (not f[5]) or tonumber(f[5]) <= now - tonumber(ARGV[5])
+const CLAIM_ONE = `
+local function claim_one(id, token, lease_ms, only_if, idle_ms, now)
+  local key = K_INST .. id
+  local f = redis.call('HMGET', key, 'tokenState', 'pending', 'leaseOwner', 'leaseUntil',
+    'lastClaimedAt', 'envelope', 'tokenType', 'tokenGeneration', 'pendingSeq', 'lastTimestamp')
+  if not f[1] then return {'unknown'} end
+  if f[1] ~= 'active' then return {'inactive', f[1]} end
+  if is_live(f[3], f[4], now) then return {'busy', fmt(tonumber(f[4]) - now)} end
+  if only_if == '1' then
+    local owed = f[2] == '1' or f[3] ~= false
+    if not owed and idle_ms ~= '' then
+      owed = (not f[5]) or tonumber(f[5]) <= now - tonumber(idle_ms)
+    end
+    if not owed then return {'idle'} end
   end
-  if not owed then return {'idle'} end
+  local lease_until = fmt(now + tonumber(lease_ms))
+  redis.call('HSET', key, 'leaseOwner', token, 'leaseUntil', lease_until,
+    'lastClaimedAt', fmt(now), 'schedAt', fmt(now))
+  redis.call('ZADD', K_LEASES, lease_until, id)
+  redis.call('ZADD', K_SCHED, fmt(now), id)
+  return {'claimed', f[6], f[7], f[1], f[8], f[9] or '0', f[10]}
 end
-local lease_until = fmt(now + tonumber(ARGV[3]))
-redis.call('HSET', key, 'leaseOwner', ARGV[2], 'leaseUntil', lease_until,
-  'lastClaimedAt', fmt(now), 'schedAt', fmt(now))
-redis.call('ZADD', K_LEASES, lease_until, id)
-redis.call('ZADD', K_SCHED, fmt(now), id)
-return {'claimed', f[6], f[7], f[1], f[8], f[9] or '0', f[10]}
+`
+
+/** ARGV: id, token, leaseMs, onlyIf ('1'/'0'), idleMs ('' for none). Returns `claim_one`'s reply. */
+export const CLAIM = `${PRELUDE}${CLAIM_ONE}
+return claim_one(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], now_ms())
+`
+
+/**
+ * ARGV: leaseMs, onlyIf, idleMs (as for CLAIM), then id, token pairs. Every claim in one script
+ * (atomic as a whole, one `TIME`); returns one `claim_one` reply per pair, in order.
+ */
+export const CLAIM_MANY = `${PRELUDE}${CLAIM_ONE}
+local now, out = now_ms(), {}
+for i = 4, #ARGV, 2 do
+  out[#out + 1] = claim_one(ARGV[i], ARGV[i + 1], ARGV[1], ARGV[2], ARGV[3], now)
+end
+return out
 `
 
 /** ARGV: leaseMs, then id, token pairs. Returns the tokens still held (now renewed). */

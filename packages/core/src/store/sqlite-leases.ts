@@ -29,7 +29,7 @@ export function sqliteLeases(table: string) {
   let sql: Statements | undefined
   const statements = (): Statements => sql!
 
-  // The bodies of the three read-decide-update operations; wrapped in transactions once, at
+  // The bodies of the read-decide-update operations; wrapped in transactions once, at
   // prepare time (re-creating better-sqlite3's wrapper per call was 3% of a report's CPU).
   const claimBody = (installationId: string, options: Parameters<BackendLeases['claim']>[1]) => {
     const row = statements().readForClaim.get(installationId) as ClaimRow | undefined
@@ -43,6 +43,11 @@ export function sqliteLeases(table: string) {
     }
     return claim
   }
+  // A page of claims in one transaction: one write lock and one commit instead of one each.
+  const claimManyBody = (
+    claims: Parameters<BackendLeases['claimMany']>[0],
+    options: Parameters<BackendLeases['claimMany']>[1],
+  ) => claims.map(({ installationId, token }) => claimBody(installationId, { ...options, token }))
   const renewBody = (held: Parameters<BackendLeases['renew']>[0], leaseMs: number) => {
     const until = Date.now() + leaseMs
     return held
@@ -60,6 +65,7 @@ export function sqliteLeases(table: string) {
   let tx:
     | {
         claim: { immediate: typeof claimBody }
+        claimMany: { immediate: typeof claimManyBody }
         renew: { immediate: typeof renewBody }
         reserve: { immediate: typeof reserveBody }
       }
@@ -67,6 +73,7 @@ export function sqliteLeases(table: string) {
 
   const backend: BackendLeases = {
     claim: (installationId, options) => tx!.claim.immediate(installationId, options),
+    claimMany: (claims, options) => tx!.claimMany.immediate(claims, options),
     renew: (held, leaseMs) => tx!.renew.immediate(held, leaseMs),
     release({ installationId, token }) {
       statements().release.run(installationId, token)
@@ -93,6 +100,7 @@ export function sqliteLeases(table: string) {
       sql = prepareStatements(opened, table)
       tx = {
         claim: opened.transaction(claimBody),
+        claimMany: opened.transaction(claimManyBody),
         renew: opened.transaction(renewBody),
         reserve: opened.transaction(reserveBody),
       }

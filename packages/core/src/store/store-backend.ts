@@ -1,6 +1,7 @@
 import type {
   HeldLease,
   InstallationRecord,
+  LeaseBatchOptions,
   LeaseClaim,
   LeaseClaimOptions,
   ListOptions,
@@ -72,6 +73,11 @@ export type SealedLeaseClaim =
 
 export interface BackendLeases {
   claim(installationId: string, options: LeaseClaimOptions): MaybePromise<SealedLeaseClaim>
+  /** As `StoreLeases.claimMany`; the installation ids are distinct (the wrapper sees to it). */
+  claimMany(
+    claims: readonly HeldLease[],
+    options: LeaseBatchOptions,
+  ): MaybePromise<SealedLeaseClaim[]>
   renew(leases: readonly HeldLease[], leaseMs: number): MaybePromise<string[]>
   release(lease: HeldLease): MaybePromise<void>
   listAbandoned(limit: number): MaybePromise<string[]>

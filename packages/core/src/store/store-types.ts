@@ -166,6 +166,9 @@ export interface LeaseClaimOptions {
   onlyIf?: { pending: true; idleMs?: number }
 }
 
+/** `claimMany`'s options: those of `claim`, with a token per installation instead of one. */
+export type LeaseBatchOptions = Omit<LeaseClaimOptions, 'token'>
+
 export type LeaseClaim =
   | {
       status: 'claimed'
@@ -192,6 +195,13 @@ export type LeaseClaim =
 export interface StoreLeases {
   /** Atomically takes the installation's lease, if free (and owed work, with `onlyIf`). */
   claim(installationId: string, options: LeaseClaimOptions): Promise<LeaseClaim>
+  /**
+   * `claim` for many installations in one store operation (one transaction, statement or
+   * script): one result per entry, in order, the same as calling `claim` for each in turn (an
+   * installation listed twice is `busy` the second time if the first entry took it). For a
+   * reporter that starts a page of reports: one store round trip instead of one per report.
+   */
+  claimMany(claims: readonly HeldLease[], options: LeaseBatchOptions): Promise<LeaseClaim[]>
   /** Extends leases still held by their tokens; returns the tokens still held. */
   renew(leases: readonly HeldLease[], leaseMs: number): Promise<string[]>
   /** Frees a lease if `token` still holds it (for claims that end without `reportFinished`). */

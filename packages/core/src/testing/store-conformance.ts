@@ -1,4 +1,5 @@
 import { describe } from 'vitest'
+import { describeClaimManyConformance } from './store-conformance-claim-many.js'
 import {
   createHarness,
   type MakeStore,
@@ -46,5 +47,6 @@ export function runStoreConformanceSuite(
     describeWriteConformance(harness)
     describeSecretConformance(harness)
     describeLeaseConformance(harness)
+    describeClaimManyConformance(harness)
   })
 }

@@ -1,0 +1,126 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { generateEncryptionKey } from '../crypto/generate-encryption-key.js'
+import { silentLogger } from '../logger.js'
+import { type MemoryRow, memoryStoreOver } from '../store/memory-store.js'
+import type { BalanceStore } from '../store/store-types.js'
+import { createVercelSandbox, type VercelSandbox } from '../testing/index.js'
+import { createBalanceReporter } from './create-balance-reporter.js'
+import { waitUntil } from './multi-replica-suite.js'
+import type { BalanceReporter } from './reporter-types.js'
+
+// reportAll() claims its reports' leases a chunk at a time (LeaseCoordinator.claimAhead); these
+// check that the leases so taken end up used or freed. Concurrency 2 makes chunks of 8.
+let sandbox: VercelSandbox
+let reporter: BalanceReporter
+afterEach(async () => {
+  await reporter?.close()
+  await sandbox?.close()
+})
+
+const cents = new Map<string, number>()
+const ids = Array.from({ length: 30 }, (_, i) => `icfg_ahead_${String(i).padStart(2, '0')}`)
+
+/** A reporter over shared memory rows, and `other`: another replica's handle on them. */
+async function setUp(): Promise<{ other: BalanceStore; rows: Map<string, MemoryRow> }> {
+  sandbox = await createVercelSandbox()
+  cents.clear()
+  const rows = new Map<string, MemoryRow>()
+  const encryptionKey = generateEncryptionKey()
+  reporter = createBalanceReporter({
+    store: memoryStoreOver(rows, { encryptionKey }),
+    getBalances: (id) => [{ currencyValueInCents: cents.get(id) ?? 1 }],
+    apiUrl: sandbox.url,
+    concurrency: 2,
+    autoStart: false,
+    leaseMs: 2000,
+    retry: { maxAttempts: 1 },
+    logger: silentLogger,
+  })
+  for (const id of ids) {
+    sandbox.addInstallation(id, { accessToken: `tok_${id}` })
+    await reporter.saveInstallation(id, { accessToken: `tok_${id}` })
+  }
+  await reporter.flush()
+  return { other: memoryStoreOver(rows, { encryptionKey }), rows }
+}
+
+/** Whether another replica can claim each installation right now (no lease left behind). */
+async function claimableByAnother(store: BalanceStore, which: readonly string[]) {
+  const claims = await store.leases!.claimMany(
+    which.map((installationId) => ({ installationId, token: 'another' })),
+    { leaseMs: 1000 },
+  )
+  return claims.map((claim) => claim.status)
+}
+
+describe('reportAll claims leases ahead, a chunk at a time', () => {
+  it('reports every installation once and leaves no lease behind', async () => {
+    const { other } = await setUp()
+    const before = sandbox.requests.length
+    const summary = await reporter.reportAll()
+    expect(summary).toMatchObject({ total: ids.length, delivered: ids.length })
+    expect(sandbox.requests.length - before).toBe(ids.length)
+    expect(await claimableByAnother(other, ids)).toEqual(ids.map(() => 'claimed'))
+  })
+
+  it('leaves an installation another replica holds to the retrying per-report claim', async () => {
+    const { other } = await setUp()
+    const held = await other.leases!.claim(ids[3]!, { token: 'another', leaseMs: 300 })
+    expect(held.status).toBe('claimed')
+    const summary = await reporter.reportAll()
+    expect(summary).toMatchObject({ total: ids.length, delivered: ids.length })
+  })
+
+  it('frees the leases claimed ahead when the reporter closes mid-run', async () => {
+    const { other } = await setUp()
+    sandbox.injectFault({ delayMs: 200, times: 1000 })
+    const running = reporter.reportAll()
+    await waitUntil(() => sandbox.stats().inFlight > 0, 5000, 'the first reports')
+    await reporter.close()
+    const summary = await running
+    expect(summary.skipped).toBeGreaterThan(0) // reports that never started
+    expect(await claimableByAnother(other, ids)).toEqual(ids.map(() => 'claimed'))
+  })
+
+  it('skips an installation deleted after its lease was claimed ahead; no lease left behind', async () => {
+    const { other } = await setUp()
+    sandbox.injectFault({ delayMs: 100, times: 1000 })
+    const running = reporter.reportAll()
+    await waitUntil(() => sandbox.stats().inFlight > 0, 5000, 'the first reports')
+    await reporter.deleteInstallation(ids[6]!) // in the first chunk, claimed by now
+    const summary = await running
+    expect(summary).toMatchObject({ delivered: ids.length - 1, skipped: 1 })
+    await reporter.saveInstallation(ids[6]!, { accessToken: 'tok_again' })
+    await reporter.persisted()
+    expect(await claimableByAnother(other, ids)).toEqual(ids.map(() => 'claimed'))
+  })
+
+  it('delivers a change notified during the run, after its lease was claimed ahead', async () => {
+    await setUp()
+    sandbox.injectFault({ delayMs: 100, times: 1000 })
+    const running = reporter.reportAll()
+    await waitUntil(() => sandbox.stats().inFlight > 0, 5000, 'the first reports')
+    const id = ids[12]! // second chunk: claimed ahead by now
+    cents.set(id, 42)
+    reporter.notify(id)
+    await running
+    await reporter.flush()
+    expect(sandbox.latestBalances(id)?.balances[0]?.currencyValueInCents).toBe(42)
+    // Its report claimed afresh, after the change's mark: so its finish cleared that mark.
+    expect((await reporter.store.getInstallation(id))?.pending).toBe(false)
+  })
+
+  it('sends a token saved during the run, not the one read by the claim ahead', async () => {
+    await setUp()
+    sandbox.injectFault({ delayMs: 100, times: 1000 })
+    const running = reporter.reportAll()
+    await waitUntil(() => sandbox.stats().inFlight > 0, 5000, 'the first reports')
+    // In the second chunk: claimed ahead (with the old token) while the first chunk reports.
+    const id = ids[10]!
+    sandbox.addInstallation(id, { accessToken: 'tok_new' })
+    await reporter.saveInstallation(id, { accessToken: 'tok_new' })
+    const summary = await running
+    expect(summary).toMatchObject({ delivered: ids.length, rejected: 0 })
+    expect(sandbox.stats().byStatus['401']).toBeUndefined()
+  })
+})
