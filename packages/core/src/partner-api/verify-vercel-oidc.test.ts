@@ -118,10 +118,12 @@ describe('createVercelOidcVerifier', () => {
   it('refetches the JWKS once for a rotated key, and not on every unknown kid', async () => {
     const local = await createTestIssuer({ audience: 'oac_test' })
     try {
+      // One interval must span the whole flood below: "at most one refetch per interval" is
+      // the promise, and a 50 ms interval can end mid-flood on a loaded machine.
       const v = createVercelOidcVerifier({
         clientId: 'oac_test',
         jwksUrl: local.jwksUrl,
-        jwksRefreshIntervalMs: 50,
+        jwksRefreshIntervalMs: 1000,
       })
       await v.verify(bearer(local.sign()))
       await v.verify(bearer(local.sign()))

@@ -5,7 +5,7 @@ import type { BalanceStore } from '../store/store-types.js'
 import { createVercelSandbox, type VercelSandbox } from '../testing/index.js'
 import { createBalanceReporter } from './create-balance-reporter.js'
 import { submissionsFor, TestLedger } from './reporter-test-kit.js'
-import type { BalanceReporter, BalanceReporterOptions } from './reporter-types.js'
+import type { BalanceReporter, BalanceReporterOptions, ReportResult } from './reporter-types.js'
 
 /** Opens handles on one shared store, as separate replicas would (own connections). */
 export interface SharedStoreFixture {
@@ -20,6 +20,8 @@ interface Cluster {
   /** A store handle for the test itself (e.g. to play a replica that crashed). */
   store: BalanceStore
   install(id: string): Promise<void>
+  /** Every replica's report results, in order, for failure messages. */
+  events: Array<{ replica: number; at: number; result: ReportResult }>
   /** Waits until Vercel's latest balance of every id equals the ledger. */
   delivered(ids: readonly string[], timeoutMs?: number): Promise<void>
 }
@@ -69,6 +71,10 @@ export function describeMultiReplicaSuite(name: string, makeFixture: () => Share
           ...options,
         }),
       )
+      const events: Cluster['events'] = []
+      replicas.forEach((replica, index) =>
+        replica.onReport((result) => events.push({ replica: index, at: Date.now(), result })),
+      )
       cleanup.push(async () => {
         await Promise.allSettled(replicas.map((replica) => replica.close()))
         await store.close()
@@ -80,6 +86,7 @@ export function describeMultiReplicaSuite(name: string, makeFixture: () => Share
         ledger,
         replicas,
         store,
+        events,
         async install(id) {
           sandbox.addInstallation(id, { accessToken: `tok_${id}` })
           await replicas[0]!.saveInstallation(id, { accessToken: `tok_${id}` })
@@ -136,12 +143,14 @@ export function describeMultiReplicaSuite(name: string, makeFixture: () => Share
 
     it('takes over the lease of a crashed replica once it expires', async () => {
       // The crashed replica's leases last 600 ms; the live replicas' own leases are longer so
-      // that a loaded CI machine stalling the event loop for a few hundred ms cannot make one
-      // of them lose its lease mid-send (which would rightly send again, but not once).
+      // that a loaded machine stalling the event loop cannot make one lose its lease mid-send.
       const c = await cluster(2, { leaseMs: 3000 })
       const ids = ['icfg_mr_crash_a', 'icfg_mr_crash_b']
       for (const id of ids) await c.install(id)
       await c.replicas[0]!.flush()
+      // Counted, not timed: the first reports can reach the sandbox in the same millisecond
+      // as the crash below, and a timestamp boundary would then count them as late.
+      const sentBefore = new Map(ids.map((id) => [id, submissionsFor(c.sandbox, id).length]))
       for (const id of ids) c.ledger.add(id, 500)
       // A replica accepted both changes, claimed both installations, and died without a word.
       await c.store.write(
@@ -157,11 +166,18 @@ export function describeMultiReplicaSuite(name: string, makeFixture: () => Share
       // Nobody sent before the lease ran out; the sweep found the other one soon after.
       expect(Date.now() - crashedAt).toBeGreaterThanOrEqual(550)
       for (const id of ids) {
-        const late = submissionsFor(c.sandbox, id).filter(
-          (r) => r.receivedAt.getTime() >= crashedAt,
-        )
+        const late = submissionsFor(c.sandbox, id).slice(sentBefore.get(id))
         const offsets = late.map((r) => r.receivedAt.getTime() - crashedAt)
-        expect(late, `${id}: requests at +${offsets.join(' ms, +')} ms`).toHaveLength(1)
+        const reports = c.events
+          .filter((e) => e.result.installationId === id && e.at >= crashedAt)
+          .map(
+            (e) =>
+              `replica ${e.replica} +${e.at - crashedAt} ms ${e.result.reason} ${e.result.outcome}${e.result.error ? ` (${e.result.error.code})` : ''}`,
+          )
+        expect(
+          late,
+          `${id}: requests at +${offsets.join(' ms, +')} ms; reports: ${reports.join('; ')}`,
+        ).toHaveLength(1)
         expect(late[0]!.receivedAt.getTime() - crashedAt).toBeGreaterThanOrEqual(550)
       }
     })
