@@ -72,9 +72,9 @@ export function describeMultiReplicaSuite(name: string, makeFixture: () => Share
         }),
       )
       const events: Cluster['events'] = []
-      replicas.forEach((replica, index) =>
-        replica.onReport((result) => events.push({ replica: index, at: Date.now(), result })),
-      )
+      for (const [index, replica] of replicas.entries()) {
+        replica.onReport((result) => events.push({ replica: index, at: Date.now(), result }))
+      }
       cleanup.push(async () => {
         await Promise.allSettled(replicas.map((replica) => replica.close()))
         await store.close()
