@@ -13,11 +13,18 @@ type WriteOf<T extends StoreWrite['type']> = Extract<StoreWrite, { type: T }>
  * consecutive writes of one type over distinct installations becomes one `UPDATE … FROM
  * unnest(…)`. (A row is updated at most once per statement, hence distinct ids per run.) Each
  * statement mirrors one function of `record-transitions.ts` / `lease-transitions.ts`.
+ *
+ * When no installation appears in two runs, the order between runs does not matter and they
+ * are sent as ONE statement (data-modifying CTEs): one round trip, atomic by itself, instead of
+ * BEGIN, one per run and COMMIT. Batches of `reportAll` mix report starts and ends of different
+ * installations; this kept a sweep over PostgreSQL from waiting on round trips.
  */
 export function planWrites(table: string, writes: readonly StoreWrite[]): PgStatement[] {
   const statements: PgStatement[] = []
   let run: StoreWrite[] = []
   let ids = new Set<string>()
+  const seen = new Set<string>()
+  let disjoint = true
   const flush = () => {
     if (run.length > 0) statements.push(statementFor(table, run))
     run = []
@@ -27,9 +34,24 @@ export function planWrites(table: string, writes: readonly StoreWrite[]): PgStat
     if (run.length > 0 && (run[0]!.type !== write.type || ids.has(write.installationId))) flush()
     run.push(write)
     ids.add(write.installationId)
+    if (seen.has(write.installationId)) disjoint = false
+    seen.add(write.installationId)
   }
   flush()
-  return statements
+  return disjoint && statements.length > 1 ? [asOneStatement(statements)] : statements
+}
+
+/** `WITH w0 AS (…), w1 AS (…) SELECT 1`, parameters renumbered; only for disjoint rows. */
+function asOneStatement(statements: PgStatement[]): PgStatement {
+  const values: unknown[] = []
+  const parts = statements.map((statement, i) => {
+    const offset = values.length
+    values.push(...statement.values)
+    // Table names are plain identifiers (checked at construction): `$n` only marks parameters.
+    const text = statement.text.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`)
+    return `w${i} AS (${text})`
+  })
+  return { text: `WITH ${parts.join(', ')} SELECT 1`, values }
 }
 
 function statementFor(table: string, run: StoreWrite[]): PgStatement {
