@@ -60,10 +60,10 @@ const httpBench = `Hook overhead over HTTP (${hookConnections} connections, ${HO
 
 async function overHttp(framework, goal) {
   const { ports } = servers.info
-  const rates = await rounds(
-    { plain: ports[`${framework}Plain`], hook: ports[`${framework}Hook`] },
-    framework,
-  )
+  const sides = { plain: ports[`${framework}Plain`], hook: ports[`${framework}Hook`] }
+  // Hono: beside a middleware that only awaits next(), the framework's own cost of one.
+  if (framework === 'hono') sides.noop = ports.honoNoop
+  const rates = await rounds(sides, framework)
   const name = framework === 'hono' ? 'Hono' : 'Express'
   const where = framework === 'hono' ? '' : ' (hook in the route, as examples/express-app)'
   reportFigure({
@@ -88,6 +88,16 @@ async function overHttp(framework, goal) {
     samples: lossPercent(rates.plain, rates.hook),
     goal: { op: '<=', value: goal },
   })
+  if (rates.noop) {
+    reportFigure({
+      id: `hook.${framework}.noop-loss`,
+      bench: httpBench,
+      label: `${name}: lost to a middleware that only awaits next()`,
+      unit: '%',
+      samples: lossPercent(rates.plain, rates.noop),
+      detail: "Hono's own cost of one middleware, no hook in it",
+    })
+  }
 }
 
 /** Express with the hook mounted by `app.use(path, hook)`, beside a no-op `app.use` layer. */

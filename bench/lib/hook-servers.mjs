@@ -31,6 +31,13 @@ const ports = {
   honoPlain: await listen(() =>
     serve({ fetch: honoApp({ reporter, hook: false }).fetch, port: 0, hostname: '127.0.0.1' }),
   ),
+  honoNoop: await listen(() =>
+    serve({
+      fetch: honoApp({ reporter, hook: false, noop: true }).fetch,
+      port: 0,
+      hostname: '127.0.0.1',
+    }),
+  ),
   honoHook: await listen(() =>
     serve({ fetch: honoApp({ reporter, hook: true }).fetch, port: 0, hostname: '127.0.0.1' }),
   ),

@@ -14,6 +14,10 @@ const PROBE_GIVE_UP = 64
 
 export const createExecutionCtxProbe = (): ExecutionCtxProbe => ({ misses: 0 })
 
+/** False once requests are known to come without an ExecutionContext and none was passed. */
+export const mayKeepAlive = (waitUntil: WaitUntil | undefined, probe: ExecutionCtxProbe) =>
+  waitUntil !== undefined || probe.misses < PROBE_GIVE_UP
+
 /** Hands a promise to a serverless runtime so it is not frozen before the work finishes. */
 export type WaitUntil = (promise: Promise<unknown>) => void
 

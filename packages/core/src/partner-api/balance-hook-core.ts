@@ -15,16 +15,22 @@ export interface BalanceHookCore<Accessor> {
   /** A route param name, or the framework-specific accessor function. */
   source: string | Accessor
   /**
-   * Call once the response is known. On a 2xx, notifies the reporter for the installation
-   * `readId` names and hands the report to `keepAlive` (serverless `waitUntil`); never throws:
-   * the hook must not fail or delay the host's response, so its errors go to the logger.
+   * Call once the response is known. On a 2xx, notifies the reporter for the installation that
+   * `readId(context)` names and returns true; never throws: the hook must not fail or delay the
+   * host's response, so its errors go to the logger. `readId` and `path` take the framework's
+   * request context so that adapters pass functions made once, not closures per request.
    */
-  afterResponse(
+  notifyAfter<Context>(
     status: number,
-    readId: () => string | null | undefined,
+    context: Context,
+    readId: (context: Context) => string | null | undefined,
+    path: (context: Context) => string,
+  ): boolean
+  /** Hands `reporter.flush()` to a serverless keep-alive (`waitUntil`), logging its failure. */
+  keepReportAlive<Context>(
+    context: Context,
     keepAlive: (report: () => Promise<void>) => void,
-    /** The request path, for the error log only: read only when there is an error to log. */
-    path: () => string,
+    path: (context: Context) => string,
   ): void
 }
 
@@ -51,24 +57,32 @@ export function createBalanceHookCore<Accessor extends (...args: never[]) => unk
   }
   const { reporter } = options
   const logger = options.logger ?? consoleLogger
-  const fail = (path: () => string, error: unknown) =>
+  const fail = (path: string, error: unknown) =>
     logger.error('balanceHook: could not notify the reporter', {
-      path: path(),
+      path,
       error: error instanceof Error ? error.message : String(error),
     })
   return {
     reporter,
     logger,
     source,
-    afterResponse(status, readId, keepAlive, path) {
-      if (status < 200 || status > 299) return
+    notifyAfter(status, context, readId, path) {
+      if (status < 200 || status > 299) return false
       try {
-        const installationId = readId()
-        if (!installationId) return
+        const installationId = readId(context)
+        if (!installationId) return false
         reporter.notify(installationId)
-        keepAlive(() => reporter.flush().catch((error: unknown) => fail(path, error)))
+        return true
       } catch (error) {
-        fail(path, error)
+        fail(path(context), error)
+        return false
+      }
+    },
+    keepReportAlive(context, keepAlive, path) {
+      try {
+        keepAlive(() => reporter.flush().catch((error: unknown) => fail(path(context), error)))
+      } catch (error) {
+        fail(path(context), error)
       }
     },
   }
