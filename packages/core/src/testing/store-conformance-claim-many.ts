@@ -1,8 +1,10 @@
 import { describe, expect, it, type TestContext } from 'vitest'
-import type { LeaseClaim, StoreLeases } from '../store/store-types.js'
+import type { LeaseClaim } from '../store/store-types.js'
 import {
   type ConformanceHarness,
+  leasesOf as leasesOfHarness,
   markPending,
+  rejectGeneration1,
   reportFinished,
   seed,
   settle,
@@ -18,11 +20,7 @@ const statuses = (claims: LeaseClaim[]) => claims.map((claim) => claim.status)
  */
 export function describeClaimManyConformance(h: ConformanceHarness): void {
   describe('leases.claimMany', () => {
-    const leasesOf = (ctx: TestContext): StoreLeases => {
-      const { leases } = h.store
-      if (!leases) ctx.skip(`the ${h.store.kind} store has no leases (single-process store)`)
-      return leases!
-    }
+    const leasesOf = (ctx: TestContext) => leasesOfHarness(h, ctx)
 
     it('gives what one claim each would: claimed, busy, idle, inactive, unknown in one batch', async (ctx) => {
       const leases = leasesOf(ctx)
@@ -31,13 +29,7 @@ export function describeClaimManyConformance(h: ConformanceHarness): void {
       await settle(h.store, ids, T0 + 1)
       await h.store.write([
         markPending('icfg_a', T0 + 2),
-        reportFinished('icfg_d', T0 + 3, {
-          outcome: 'rejected',
-          status: 401,
-          clearPending: false,
-          tokenState: 'rejected',
-          tokenGeneration: 1,
-        }),
+        rejectGeneration1('icfg_d', T0 + 3),
         markPending('icfg_e', T0 + 4),
       ])
       const held = await leases.claim('icfg_b', { token: 'other', leaseMs: 10_000 })

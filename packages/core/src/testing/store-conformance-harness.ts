@@ -1,6 +1,6 @@
-import { afterEach, beforeEach } from 'vitest'
+import { afterEach, beforeEach, type TestContext } from 'vitest'
 import { generateEncryptionKey } from '../crypto/generate-encryption-key.js'
-import type { BalanceStore, StoreWrite } from '../store/store-types.js'
+import type { BalanceStore, StoreLeases, StoreWrite } from '../store/store-types.js'
 
 export interface StoreConformanceContext {
   /** A fresh 32-byte base64 key for the store under test. */
@@ -144,4 +144,21 @@ export async function seed(
 /** Delivers (and clears) every given installation at `at`, so lists start from a clean slate. */
 export async function settle(store: BalanceStore, ids: readonly string[], at: number) {
   await store.write(ids.map((id) => reportFinished(id, at)))
+}
+
+/** A rejection of the token's first generation (a 401 answer), as the reporter records it. */
+export const rejectGeneration1 = (id: string, at: number) =>
+  reportFinished(id, at, {
+    outcome: 'rejected',
+    status: 401,
+    clearPending: false,
+    tokenState: 'rejected',
+    tokenGeneration: 1,
+  })
+
+/** The store's leases, or the test is skipped (with its reason) for a single-process store. */
+export function leasesOf(h: ConformanceHarness, ctx: TestContext): StoreLeases {
+  const { leases } = h.store
+  if (!leases) ctx.skip(`the ${h.store.kind} store has no leases (single-process store)`)
+  return leases!
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it, type TestContext } from 'vitest'
-import type { LeaseClaim, StoreLeases } from '../store/store-types.js'
+import type { LeaseClaim } from '../store/store-types.js'
 import {
   type ConformanceHarness,
+  leasesOf as leasesOfHarness,
   markPending,
   reportFinished,
   seed,
@@ -23,11 +24,7 @@ const claimed = (claim: LeaseClaim) => {
  */
 export function describeLeaseConformance(h: ConformanceHarness): void {
   describe('leases', () => {
-    const leasesOf = (ctx: TestContext): StoreLeases => {
-      const { leases } = h.store
-      if (!leases) ctx.skip(`the ${h.store.kind} store has no leases (single-process store)`)
-      return leases!
-    }
+    const leasesOf = (ctx: TestContext) => leasesOfHarness(h, ctx)
 
     it('hands an installation to one claim; others are busy until it ends', async (ctx) => {
       const leases = leasesOf(ctx)

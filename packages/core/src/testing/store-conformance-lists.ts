@@ -2,21 +2,13 @@ import { describe, expect, it } from 'vitest'
 import {
   type ConformanceHarness,
   markPending,
+  rejectGeneration1,
   reportFinished,
   reportStarted,
   seed,
   settle,
   T0,
 } from './store-conformance-harness.js'
-
-const rejectGeneration1 = (id: string, at: number) =>
-  reportFinished(id, at, {
-    outcome: 'rejected',
-    status: 401,
-    clearPending: false,
-    tokenState: 'rejected',
-    tokenGeneration: 1,
-  })
 
 /** listInstallationIds, listPending, listDue. */
 export function describeListConformance(h: ConformanceHarness): void {
