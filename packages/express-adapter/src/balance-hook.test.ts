@@ -1,23 +1,20 @@
-import type { Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { createServer } from 'node:http'
 import { isPrepaidBalancesError } from '@prepaid-balances/core'
+import { type ListeningServer, listenLocally } from '@prepaid-balances/core/testing'
 import express, { type ErrorRequestHandler } from 'express'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { balanceHook } from './balance-hook.js'
 import { createKit, type Kit } from './express-test-kit.test-helper.js'
 
 let kit: Kit
-let server: Server | undefined
+let server: ListeningServer | undefined
 let base: string
 beforeEach(async () => {
   kit = await createKit()
 })
 afterEach(async () => {
-  if (server) {
-    server.closeAllConnections()
-    await new Promise((resolve) => server?.close(resolve))
-    server = undefined
-  }
+  await server?.close()
+  server = undefined
   await kit.close()
 })
 
@@ -60,9 +57,8 @@ async function start(
     res.status(500).json({ error: 'internal' })
   }
   app.use(onError)
-  server = app.listen(0, '127.0.0.1')
-  await new Promise((resolve) => server?.once('listening', resolve))
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  server = await listenLocally(createServer(app), {})
+  base = server.origin
 }
 
 const post = (id: string, path: string, cents = 1) =>

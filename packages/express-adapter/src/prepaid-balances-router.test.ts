@@ -1,5 +1,6 @@
-import type { Server } from 'node:http'
-import { type AddressInfo, connect } from 'node:net'
+import { createServer } from 'node:http'
+import { connect } from 'node:net'
+import { type ListeningServer, listenLocally } from '@prepaid-balances/core/testing'
 import express, { type ErrorRequestHandler } from 'express'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { CRON_SECRET, createKit, type Kit } from './express-test-kit.test-helper.js'
@@ -9,7 +10,7 @@ import {
 } from './prepaid-balances-router.js'
 
 let kit: Kit
-let server: Server | undefined
+let server: ListeningServer | undefined
 let base: string
 const errors: unknown[] = []
 
@@ -18,11 +19,8 @@ beforeEach(async () => {
   errors.length = 0
 })
 afterEach(async () => {
-  if (server) {
-    server.closeAllConnections()
-    await new Promise((resolve) => server?.close(resolve))
-    server = undefined
-  }
+  await server?.close()
+  server = undefined
   await kit.close()
 })
 
@@ -48,9 +46,8 @@ async function start(
     if (!res.headersSent) res.status(500).json({ error: 'partner error handler' })
   }
   app.use(onError)
-  server = app.listen(0, '127.0.0.1')
-  await new Promise((resolve) => server?.once('listening', resolve))
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  server = await listenLocally(createServer(app), {})
+  base = server.origin
 }
 
 const put = (path: string, id: string, body?: string, headers: Record<string, string> = {}) =>

@@ -1,5 +1,4 @@
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { createServer } from 'node:http'
 import { countingStore } from './counting-store.js'
 import {
   type BalanceReporter,
@@ -10,6 +9,7 @@ import {
   createVercelSandbox,
   express,
   generateEncryptionKey,
+  listenLocally,
   memoryStore,
   type PartnerApiOptions,
   type PurchaseContext,
@@ -150,15 +150,9 @@ function honoApp(options: PartnerApiOptions) {
 async function expressApp(options: PartnerApiOptions) {
   const app = express()
   app.use(prepaidBalancesRouter(options))
-  const server: Server = createServer(app)
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
+  const server = await listenLocally(createServer(app), {})
   return {
-    send: (path: string, init?: RequestInit) => fetch(`http://127.0.0.1:${port}${path}`, init),
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        server.closeAllConnections()
-      }),
+    send: (path: string, init?: RequestInit) => fetch(`${server.origin}${path}`, init),
+    stop: server.close,
   }
 }

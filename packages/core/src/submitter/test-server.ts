@@ -1,11 +1,13 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { performance } from 'node:perf_hooks'
+import { listenLocally } from '../testing/local-server.js'
 
 /**
  * A tiny scripted HTTP server for the submitter's own tests: it answers each request with the
  * next step of a script, failing on purpose, and records what arrived and when. (The full
- * Vercel sandbox lives in ../testing; these tests must not depend on it.)
+ * Vercel sandbox lives in ../testing; these tests must not depend on it, only on its
+ * `listenLocally`.)
  */
 export type Step =
   | { status: number; headers?: Record<string, string>; body?: string; delayMs?: number }
@@ -76,18 +78,13 @@ export async function startTestServer(fallback: Step = { status: 201 }): Promise
   })
   let connections = 0
   server.on('connection', () => connections++)
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
+  const listening = await listenLocally(server, {})
   const handle: TestServer = {
-    url: `http://127.0.0.1:${port}`,
+    url: listening.origin,
     requests,
     script: (...steps) => queue.push(...steps),
     connections: () => connections,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
+    close: listening.close,
   }
   return handle
 }

@@ -1,5 +1,6 @@
 export { type AdapterTestKit, createAdapterTestKit } from './adapter-test-kit.js'
 export type { RsaPublicJwk } from './jwt-signing.js'
+export { type ListeningServer, listenLocally } from './local-server.js'
 export { createVercelSandbox, type VercelSandbox } from './sandbox-server.js'
 export type {
   LatestBalances,

@@ -4,6 +4,7 @@ import {
   type ConformanceHarness,
   leasesOf as leasesOfHarness,
   markPending,
+  rejectGeneration1,
   reportFinished,
   seed,
   settle,
@@ -64,15 +65,7 @@ export function describeLeaseConformance(h: ConformanceHarness): void {
     it('does not claim a rejected token', async (ctx) => {
       const leases = leasesOf(ctx)
       await seed(h.store, ['icfg_a'])
-      await h.store.write([
-        reportFinished('icfg_a', T0 + 1, {
-          outcome: 'rejected',
-          status: 401,
-          clearPending: false,
-          tokenState: 'rejected',
-          tokenGeneration: 1,
-        }),
-      ])
+      await h.store.write([rejectGeneration1('icfg_a', T0 + 1)])
       expect(await leases.claim('icfg_a', { token: 't1', leaseMs: LONG })).toEqual({
         status: 'inactive',
         tokenState: 'rejected',
@@ -86,15 +79,7 @@ export function describeLeaseConformance(h: ConformanceHarness): void {
       claimed(await leases.claim('icfg_b', { token: 'alive', leaseMs: LONG }))
       // Abandoned too, but its token was refused since: nothing to take over.
       claimed(await leases.claim('icfg_c', { token: 'crashed', leaseMs: 150 }))
-      await h.store.write([
-        reportFinished('icfg_c', T0 + 1, {
-          outcome: 'rejected',
-          status: 401,
-          clearPending: false,
-          tokenState: 'rejected',
-          tokenGeneration: 1,
-        }),
-      ])
+      await h.store.write([rejectGeneration1('icfg_c', T0 + 1)])
       expect(await leases.listAbandoned(10)).toEqual([])
       await sleep(300)
       expect(await leases.listAbandoned(10)).toEqual(['icfg_a'])
