@@ -14,9 +14,12 @@ const PROBE_GIVE_UP = 64
 
 export const createExecutionCtxProbe = (): ExecutionCtxProbe => ({ misses: 0 })
 
+/** Requests are known to come without an ExecutionContext: stop probing for one. */
+const gaveUp = (probe: ExecutionCtxProbe) => probe.misses >= PROBE_GIVE_UP
+
 /** False once requests are known to come without an ExecutionContext and none was passed. */
 export const mayKeepAlive = (waitUntil: WaitUntil | undefined, probe: ExecutionCtxProbe) =>
-  waitUntil !== undefined || probe.misses < PROBE_GIVE_UP
+  waitUntil !== undefined || !gaveUp(probe)
 
 /** Hands a promise to a serverless runtime so it is not frozen before the work finishes. */
 export type WaitUntil = (promise: Promise<unknown>) => void
@@ -36,7 +39,7 @@ export function keepAlive(
 ): void {
   let hand = waitUntil
   if (!hand) {
-    if (probe && probe.misses >= PROBE_GIVE_UP) return
+    if (probe && gaveUp(probe)) return
     const executionCtx = executionCtxOf(c)
     if (probe) probe.misses = executionCtx ? 0 : probe.misses + 1
     if (!executionCtx) return
