@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { isPrepaidBalancesError } from '../errors.js'
 import { generateEncryptionKey } from './generate-encryption-key.js'
@@ -34,6 +35,15 @@ describe('createTokenCipher', () => {
     expect(envelope).not.toContain(TOKEN)
     expect(envelopeKeyId(envelope)).toBe('main')
     expect(cipher.decrypt(envelope, 'icfg_1')).toBe(TOKEN)
+  })
+
+  it('round-trips any token text, multi-byte characters included', () => {
+    const cipher = createTokenCipher(generateEncryptionKey())
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (token) => {
+        expect(cipher.decrypt(cipher.encrypt(token, 'icfg_1'), 'icfg_1')).toBe(token)
+      }),
+    )
   })
 
   it('uses a fresh IV every time', () => {

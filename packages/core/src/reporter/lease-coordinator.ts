@@ -6,6 +6,8 @@ import type {
   StoredCredentials,
   StoreLeases,
 } from '../store/store-types.js'
+import type { AbortSignalLike } from '../submitter/submitter-types.js'
+import { LeaseLostSignal } from './lease-lost-signal.js'
 import type { ReportReason } from './reporter-types.js'
 
 /** What a report may do after asking for the installation's lease. */
@@ -27,7 +29,7 @@ export interface ActiveLease {
   /** The store's change counter at the claim, for `reportFinished.lease`. */
   readonly pendingSeq: number
   /** Aborted if the lease is lost (it could not be renewed in time): the send must stop. */
-  readonly signal: AbortSignal
+  readonly signal: AbortSignalLike
   /** Stops renewing; called once the report has ended. */
   end(): void
   /** Frees the lease now, for a report that ends without a `reportFinished` write. */
@@ -47,7 +49,7 @@ export interface LeaseCoordinatorOptions {
 interface Holding {
   installationId: string
   token: string
-  controller: AbortController
+  lost: LeaseLostSignal
   /** By this process's clock: when the lease ends if no renewal gets through. */
   validUntil: number
   /** Claimed ahead (`claimAhead`) and not yet taken by a report. */
@@ -334,7 +336,7 @@ export class LeaseCoordinator {
     const holding: Holding = {
       installationId,
       token,
-      controller: new AbortController(),
+      lost: new LeaseLostSignal(),
       validUntil: requestedAt + this.options.leaseMs,
       idle,
     }
@@ -350,7 +352,7 @@ export class LeaseCoordinator {
     return {
       token,
       pendingSeq,
-      signal: holding.controller.signal,
+      signal: holding.lost,
       end,
       release: async () => {
         end()
@@ -399,7 +401,7 @@ export class LeaseCoordinator {
       return
     }
     this.options.logger.warn(`report aborted: ${why}`, { installationId: holding.installationId })
-    holding.controller.abort()
+    holding.lost.abort()
   }
 }
 

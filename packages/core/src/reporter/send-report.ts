@@ -124,27 +124,30 @@ export async function sendReport(
         : submitted.outcome === 'gone'
           ? 'gone'
           : undefined
+    // Written out in full, not spread from `base`/`finishedBase`: this is every report's path.
+    const finishedAt = Date.now()
     const result: ReportResult = {
-      ...base,
+      installationId,
+      reason,
       outcome: submitted.outcome,
       attempts: submitted.attempts,
       status: submitted.status,
       vercelRequestId: submitted.vercelRequestId,
       error: submitted.error,
       timestamp,
-      durationMs: Date.now() - started,
+      durationMs: finishedAt - started,
     }
-    return {
-      result,
-      finished: {
-        ...finishedBase,
-        outcome: submitted.outcome,
-        at: Date.now(),
-        status: submitted.status,
-        ...(tokenState ? { tokenState } : {}),
-      },
-      timestamp,
+    const finished: SendReportOutcome['finished'] = {
+      type: 'reportFinished',
+      installationId,
+      tokenGeneration: credentials.tokenGeneration,
+      outcome: submitted.outcome,
+      at: finishedAt,
+      status: submitted.status,
     }
+    if (finishedBase.lease) finished.lease = finishedBase.lease
+    if (tokenState) finished.tokenState = tokenState
+    return { result, finished, timestamp }
   } finally {
     lease?.end()
   }

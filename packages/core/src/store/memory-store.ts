@@ -7,6 +7,7 @@ import {
   newLeaseFields,
 } from './lease-transitions.js'
 import { byId, compareNullsFirst, leaseFieldsOf, memoryLeases } from './memory-leases.js'
+import { forgetSortedIds, idsAfter } from './memory-sorted-ids.js'
 import {
   applyCredentialsSaved,
   applyStoreWrite,
@@ -79,6 +80,7 @@ export function memoryBackend(rows: Map<string, MemoryRow>): StoreBackend {
           record: newInstallationRecord(installationId, tokenType, at),
           lease,
         })
+        forgetSortedIds(rows)
       }
     },
     getSealedCredentials(installationId) {
@@ -92,13 +94,12 @@ export function memoryBackend(rows: Map<string, MemoryRow>): StoreBackend {
       // A copy, so callers cannot change the store by mutating what they got.
       return row ? { ...row.record } : null
     },
-    deleteInstallation: (installationId) => rows.delete(installationId),
+    deleteInstallation(installationId) {
+      forgetSortedIds(rows)
+      return rows.delete(installationId)
+    },
     listInstallationIds({ after, limit }) {
-      return activeRecords()
-        .filter((r) => after === undefined || r.installationId > after)
-        .sort(byId)
-        .slice(0, limit)
-        .map((r) => r.installationId)
+      return idsAfter(rows, after, limit, (id) => rows.get(id)!.record.tokenState === 'active')
     },
     listPending(limit) {
       return activeRecords()
@@ -125,11 +126,10 @@ export function memoryBackend(rows: Map<string, MemoryRow>): StoreBackend {
       }
     },
     listEnvelopes(after, limit) {
-      return [...rows.keys()]
-        .filter((id) => after === undefined || id > after)
-        .sort()
-        .slice(0, limit)
-        .map((installationId) => ({ installationId, envelope: rows.get(installationId)!.envelope }))
+      return idsAfter(rows, after, limit, () => true).map((installationId) => ({
+        installationId,
+        envelope: rows.get(installationId)!.envelope,
+      }))
     },
     replaceEnvelopes(replacements) {
       let replaced = 0

@@ -1,3 +1,5 @@
+import type { AbortSignalLike } from './submitter-types.js'
+
 /**
  * Waits `ms`, or less if any signal aborts. Resolves `true` when the full wait elapsed and
  * `false` when it was cut short; never rejects, so callers branch instead of catching.
@@ -6,9 +8,9 @@
  */
 export function abortableSleep(
   ms: number,
-  signals: ReadonlyArray<AbortSignal | undefined>,
+  signals: ReadonlyArray<AbortSignalLike | undefined>,
 ): Promise<boolean> {
-  const active = signals.filter((signal): signal is AbortSignal => signal !== undefined)
+  const active = signals.filter((signal): signal is AbortSignalLike => signal !== undefined)
   if (active.some((signal) => signal.aborted)) return Promise.resolve(false)
   if (ms <= 0) return Promise.resolve(true)
   return new Promise((resolve) => {

@@ -8,6 +8,7 @@ import {
   type VercelErrorInfo,
 } from './response-body.js'
 import { networkErrorCode } from './retry-policy.js'
+import type { AbortSignalLike } from './submitter-types.js'
 
 export interface AttemptRequest {
   method: 'GET' | 'POST'
@@ -16,7 +17,7 @@ export interface AttemptRequest {
   body?: string
   timeoutMs: number
   /** The caller's signals: any of them aborts this attempt. */
-  signals: readonly AbortSignal[]
+  signals: readonly AbortSignalLike[]
   /** Read (up to this many bytes of) a 2xx body; null drains and ignores it. */
   successBodyLimit: number | null
 }
@@ -75,22 +76,25 @@ export async function sendAttempt(
       signal: abort,
     })
     const status = response.statusCode
-    const vercelRequestId = firstHeader(response.headers['x-vercel-id'])
-    const base = { kind: 'response' as const, status, headers: response.headers, vercelRequestId }
+    const headers = response.headers
+    const vercelRequestId = firstHeader(headers['x-vercel-id'])
+    // Result objects are written out in full (no spreads): one shape, built once per report.
     if (status >= 200 && status < 300) {
+      let successBody: string | null = null
       if (request.successBodyLimit === null) {
         // The status is the answer; a failure while draining the body changes nothing.
         await response.body.dump().catch(() => {})
-        return { ...base, successBody: null, error: null }
+      } else {
+        successBody = (await readCappedText(response.body, request.successBodyLimit)).text
       }
-      const { text } = await readCappedText(response.body, request.successBodyLimit)
-      return { ...base, successBody: text, error: null }
+      return { kind: 'response', status, headers, vercelRequestId, successBody, error: null }
     }
     const text = await readCappedText(response.body, MAX_ERROR_BODY_BYTES).then(
       (read) => read.text,
       () => '',
     )
-    return { ...base, successBody: null, error: parseVercelError(status, text) }
+    const error = parseVercelError(status, text)
+    return { kind: 'response', status, headers, vercelRequestId, successBody: null, error }
   } catch (error) {
     if (timedOut) return { kind: 'timeout' }
     if (signals.some((signal) => signal.aborted)) return { kind: 'aborted' }

@@ -14,7 +14,17 @@ export interface SubmitRequest {
    * More signals with the same effect, any of which aborts (e.g. the reporter's and a lease's):
    * cheaper than combining them with `AbortSignal.any`, which profiled at ~7 µs a call.
    */
-  signals?: readonly AbortSignal[]
+  signals?: readonly AbortSignalLike[]
+}
+
+/**
+ * What the submitter uses of a signal. `AbortSignal` fits; so does a lighter object that has no
+ * EventTarget to set up (the reporter's per-lease signal).
+ */
+export interface AbortSignalLike {
+  readonly aborted: boolean
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void
+  removeEventListener(type: 'abort', listener: () => void): void
 }
 
 export interface SubmitResult {

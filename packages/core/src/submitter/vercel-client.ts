@@ -5,7 +5,12 @@ import { type Invoice, invoiceSchema } from '../wire/partner-api-schemas.js'
 import { validateClientOptions } from './client-options.js'
 import { createNotBeforeGate } from './not-before-gate.js'
 import { type Execution, executeWithRetries, type LoopContext } from './retry-loop.js'
-import type { SubmitResult, VercelClient, VercelClientOptions } from './submitter-types.js'
+import type {
+  AbortSignalLike,
+  SubmitResult,
+  VercelClient,
+  VercelClientOptions,
+} from './submitter-types.js'
 import { USER_AGENT } from './user-agent.js'
 
 /** How long `close()` lets requests in flight finish before cutting their sockets. */
@@ -195,12 +200,12 @@ function parseInvoice(body: string | null, what: string, status: number | undefi
   return parsed.data
 }
 
-const NO_SIGNALS: readonly AbortSignal[] = []
+const NO_SIGNALS: readonly AbortSignalLike[] = []
 
 function callerSignals(
   signal: AbortSignal | undefined,
-  more: readonly AbortSignal[] = NO_SIGNALS,
-): readonly AbortSignal[] {
+  more: readonly AbortSignalLike[] = NO_SIGNALS,
+): readonly AbortSignalLike[] {
   if (!signal) return more
   return more.length === 0 ? [signal] : [signal, ...more]
 }
