@@ -39,7 +39,9 @@ try {
   console.log(
     `${side}: ${result.requests} requests (${result.failures} failed), ${((result.requests * 1000) / result.elapsedMs).toFixed(0)} req/s, server CPU ${(cpuUs / result.requests).toFixed(2)} µs/request`,
   )
-  console.log(`profile: bench/profiles/${name} (includes the warm-up; --ops=${result.requests} is approximate)`)
+  console.log(
+    `profile: bench/profiles/${name} (includes the warm-up; --ops=${result.requests} is approximate)`,
+  )
 } finally {
   await Promise.all([load.stop(), servers.stop(), double.stop()])
 }
