@@ -123,6 +123,13 @@ function reportSides(framework, { rates, cpu }, sides) {
   }
 }
 
+/** The recommended form with a reporter whose notify() only counts: the hook's own cost. */
+const STUB_SIDE = (name) => ({
+  label: `${name} with withBalanceHook(options, handler), notify() a no-op`,
+  short: `${name} withBalanceHook(handler), notify() a no-op`,
+  detail: 'the hook without the reporting it causes (no notify work, no marks, no reports)',
+})
+
 /** Hono: the recommended handler wrapper (goal), the middleware, and a no-op middleware. */
 async function honoOverHttp(goal) {
   const { ports } = servers.info
@@ -132,6 +139,7 @@ async function honoOverHttp(goal) {
       noop: ports.honoNoop,
       middleware: ports.honoMiddleware,
       wrapper: ports.honoWrapper,
+      wrapperStub: ports.honoWrapperStub,
     },
     'hono',
   )
@@ -147,6 +155,7 @@ async function honoOverHttp(goal) {
       label: 'Hono with app.use(path, balanceHook(options)) (middleware form)',
       short: 'Hono balanceHook middleware',
     },
+    wrapperStub: STUB_SIDE('Hono'),
     noop: {
       label: 'Hono with a middleware that only awaits next() (no hook)',
       short: 'Hono no-op middleware',
@@ -159,7 +168,12 @@ async function honoOverHttp(goal) {
 async function expressOverHttp(goal) {
   const { ports } = servers.info
   const measured = await rounds(
-    { plain: ports.expressPlain, route: ports.expressRoute, wrapper: ports.expressWrapper },
+    {
+      plain: ports.expressPlain,
+      route: ports.expressRoute,
+      wrapper: ports.expressWrapper,
+      wrapperStub: ports.expressWrapperStub,
+    },
     'express',
   )
   reportSides('express', measured, {
@@ -174,6 +188,7 @@ async function expressOverHttp(goal) {
       label: 'Express with app.post(path, balanceHook(options), handler) (middleware form)',
       short: 'Express balanceHook middleware in the route',
     },
+    wrapperStub: STUB_SIDE('Express'),
   })
 }
 

@@ -23,6 +23,16 @@ const reporter = createBalanceReporter({
 })
 await reporter.reportAll() // clear the pending marks that saving the tokens left
 
+// The hook's own cost, apart from the reporting it causes: a reporter whose notify() only counts.
+let stubNotifies = 0
+const stubReporter = {
+  ...reporter,
+  notify: () => {
+    stubNotifies++
+  },
+  flush: async () => {},
+}
+
 const listen = async (start) => {
   const server = start()
   if (!server.listening) await once(server, 'listening')
@@ -34,10 +44,16 @@ const ports = {
   honoNoop: await listen(() => onLoopback(honoApp({ reporter, hook: false, noop: true }))),
   honoMiddleware: await listen(() => onLoopback(honoApp({ reporter, hook: 'middleware' }))),
   honoWrapper: await listen(() => onLoopback(honoApp({ reporter, hook: 'wrapper' }))),
+  honoWrapperStub: await listen(() =>
+    onLoopback(honoApp({ reporter: stubReporter, hook: 'wrapper' })),
+  ),
   expressPlain: await listen(() => expressApp({ reporter, hook: false }).listen(0, '127.0.0.1')),
   expressRoute: await listen(() => expressApp({ reporter, hook: true }).listen(0, '127.0.0.1')),
   expressWrapper: await listen(() =>
     expressApp({ reporter, hook: true, mount: 'wrapper' }).listen(0, '127.0.0.1'),
+  ),
+  expressWrapperStub: await listen(() =>
+    expressApp({ reporter: stubReporter, hook: true, mount: 'wrapper' }).listen(0, '127.0.0.1'),
   ),
   expressUseNoop: await listen(() =>
     expressApp({ reporter, hook: false, mount: 'use', noop: true }).listen(0, '127.0.0.1'),
@@ -60,7 +76,7 @@ process.on('message', async (message) => {
   if (message.type !== 'settle') return
   try {
     await reporter.flush()
-    process.send({ type: 'settled', reports })
+    process.send({ type: 'settled', reports, stubNotifies })
   } catch (error) {
     process.send({ type: 'error', message: String(error) })
   }
