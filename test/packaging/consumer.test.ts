@@ -25,8 +25,8 @@ const EXPECTED_EXPORTS: Record<string, string[]> = {
     'PrepaidBalancesError',
   ],
   '@prepaid-balances/core/testing': ['createVercelSandbox', 'createTestIssuer'],
-  '@prepaid-balances/hono': ['prepaidBalances', 'balanceHook'],
-  '@prepaid-balances/express': ['prepaidBalancesRouter', 'balanceHook'],
+  '@prepaid-balances/hono': ['prepaidBalances', 'balanceHook', 'withBalanceHook'],
+  '@prepaid-balances/express': ['prepaidBalancesRouter', 'balanceHook', 'withBalanceHook'],
 }
 const SPECIFIERS = Object.keys(EXPECTED_EXPORTS)
 

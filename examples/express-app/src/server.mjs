@@ -9,7 +9,7 @@ import {
   runUntilSignal,
   USAGE_MAX_BODY_BYTES,
 } from '@prepaid-balances/example-backend'
-import { balanceHook, prepaidBalancesRouter } from '@prepaid-balances/express'
+import { prepaidBalancesRouter, withBalanceHook } from '@prepaid-balances/express'
 import express from 'express'
 
 const config = loadConfigOrExit('express-app')
@@ -34,20 +34,22 @@ app.get('/healthz', async (_req, res) => send(res, await backend.health()))
 //    status routes, mounted at the root. The router reads its own bodies: no body parser needed.
 app.use(prepaidBalancesRouter(backend.routeOptions))
 
-// 2. The partner's own API. After a 2xx, the hook tells the reporter the balance changed; the
-//    report goes to Vercel in the background, never delaying the response.
-const reportBalance = balanceHook({ reporter: backend.reporter, installationId: 'installationId' })
+// 2. The partner's own API. After the wrapped handler answered 2xx, the hook tells the reporter
+//    the balance changed; the report goes to Vercel in the background, never delaying the
+//    response. Requests the checks before it refuse are never reported.
+const hooked = { reporter: backend.reporter, installationId: 'installationId' }
 /** @type {import('express').RequestHandler} */
 const jsonOnly = (req, _res, next) =>
   next(mayBeJson(req.headers['content-type']) ? undefined : notJson())
 
 app.post(
   '/api/installations/:installationId/usage',
-  reportBalance,
   jsonOnly,
   // `type: () => true`: jsonOnly above already refused explicit non-JSON types.
   express.json({ limit: USAGE_MAX_BODY_BYTES, type: () => true }),
-  async (req, res) => send(res, await backend.spendTokens(req.params.installationId, req.body)),
+  withBalanceHook(hooked, async (req, res) =>
+    send(res, await backend.spendTokens(req.params.installationId, req.body)),
+  ),
 )
 
 app.get('/api/installations/:installationId/balance', async (req, res) =>

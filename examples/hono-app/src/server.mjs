@@ -12,7 +12,7 @@ import {
   USAGE_MAX_BODY_BYTES,
   usageBodyTooLarge,
 } from '@prepaid-balances/example-backend'
-import { balanceHook, prepaidBalances } from '@prepaid-balances/hono'
+import { prepaidBalances, withBalanceHook } from '@prepaid-balances/hono'
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { createMiddleware } from 'hono/factory'
@@ -41,9 +41,10 @@ app.get('/healthz', async (c) => send(c, await backend.health()))
 //    status routes, mounted at the root.
 app.route('/', prepaidBalances(backend.routeOptions))
 
-// 2. The partner's own API. After a 2xx, the hook tells the reporter the balance changed; the
-//    report goes to Vercel in the background, never delaying the response.
-const reportBalance = balanceHook({ reporter: backend.reporter, installationId: 'installationId' })
+// 2. The partner's own API. After the wrapped handler answered 2xx, the hook tells the reporter
+//    the balance changed; the report goes to Vercel in the background, never delaying the
+//    response. Requests the checks before it refuse are never reported.
+const hooked = { reporter: backend.reporter, installationId: 'installationId' }
 const jsonOnly = createMiddleware(async (c, next) => {
   if (!mayBeJson(c.req.header('content-type'))) throw notJson()
   await next()
@@ -57,15 +58,14 @@ const smallBody = bodyLimit({
 
 app.post(
   '/api/installations/:installationId/usage',
-  reportBalance,
   jsonOnly,
   smallBody,
-  async (c) => {
+  withBalanceHook(hooked, async (c) => {
     const body = await c.req.json().catch(() => {
       throw malformedJson()
     })
-    return send(c, await backend.spendTokens(c.req.param('installationId'), body))
-  },
+    return send(c, await backend.spendTokens(c.req.param('installationId') ?? '', body))
+  }),
 )
 
 app.get('/api/installations/:installationId/balance', async (c) =>

@@ -1,9 +1,9 @@
 import { createServer } from 'node:http'
 import { isPrepaidBalancesError } from '@prepaid-balances/core'
 import { type ListeningServer, listenLocally } from '@prepaid-balances/core/testing'
-import express, { type ErrorRequestHandler } from 'express'
+import express, { type ErrorRequestHandler, type RequestHandler } from 'express'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { balanceHook } from './balance-hook.js'
+import { type BalanceHookOptions, balanceHook, withBalanceHook } from './balance-hook.js'
 import { createKit, type Kit } from './express-test-kit.test-helper.js'
 
 let kit: Kit
@@ -18,41 +18,56 @@ afterEach(async () => {
   await kit.close()
 })
 
+type Form = 'middleware' | 'wrapper'
+
+/**
+ * The same app in both forms of the hook: `balanceHook` mounted with `app.use` in front of a
+ * nested router, or each route's handler wrapped in `withBalanceHook`. Every test below runs
+ * against both.
+ */
 async function start(
+  form: Form,
   installationId: string | ((id: string | undefined) => string | undefined) = 'installationId',
 ) {
+  const options: BalanceHookOptions = {
+    reporter: kit.reporter,
+    installationId:
+      typeof installationId === 'string'
+        ? installationId
+        : (req) => installationId(req.params.installationId as string | undefined),
+    logger: kit.logger,
+  }
   const app = express()
   app.use(express.json())
-  app.use(
-    '/api/installations/:installationId',
-    balanceHook({
-      reporter: kit.reporter,
-      installationId:
-        typeof installationId === 'string'
-          ? installationId
-          : (req) => installationId(req.params.installationId as string | undefined),
-      logger: kit.logger,
-    }),
-  )
-  // A nested router without mergeParams: the hook must still see the mount's :installationId.
-  const nested = express.Router()
-  nested.post('/usage', (req, res) => {
-    const id = req.baseUrl.split('/')[3] ?? ''
+  const usage: RequestHandler = (req, res) => {
+    const id = req.originalUrl.split('/')[3] ?? ''
     const balance = kit.cents.get(id) ?? 0
     const cents = Number(req.body.cents)
     if (balance < cents) return void res.status(402).json({ error: 'insufficient balance' })
     kit.cents.set(id, balance - cents)
     res.json({ balanceCents: balance - cents })
-  })
-  nested.post('/crash', async () => {
+  }
+  const crash: RequestHandler = async () => {
     throw new Error('handler failed')
-  })
-  nested.post('/direct', (req, res) => {
+  }
+  const direct: RequestHandler = (req, res) => {
     req.balances?.notify('icfg_req')
     res.locals.balances?.notify('icfg_locals')
     res.status(204).end()
-  })
-  app.use('/api/installations/:installationId', nested)
+  }
+  if (form === 'middleware') {
+    app.use('/api/installations/:installationId', balanceHook(options))
+    // A nested router without mergeParams: the hook must still see the mount's :installationId.
+    const nested = express.Router()
+    nested.post('/usage', usage)
+    nested.post('/crash', crash)
+    nested.post('/direct', direct)
+    app.use('/api/installations/:installationId', nested)
+  } else {
+    app.post('/api/installations/:installationId/usage', withBalanceHook(options, usage))
+    app.post('/api/installations/:installationId/crash', withBalanceHook(options, crash))
+    app.post('/api/installations/:installationId/direct', withBalanceHook(options, direct))
+  }
   const onError: ErrorRequestHandler = (_error, _req, res, _next) => {
     res.status(500).json({ error: 'internal' })
   }
@@ -68,12 +83,12 @@ const post = (id: string, path: string, cents = 1) =>
     body: JSON.stringify({ cents }),
   })
 
-describe('balanceHook (Express)', () => {
+describe.each<Form>(['middleware', 'wrapper'])('balanceHook (Express, %s form)', (form) => {
   it('notifies after a 2xx and the new balance reaches Vercel', async () => {
     kit.sandbox.addInstallation('icfg_u', { accessToken: 'tok_u' })
     await kit.reporter.saveInstallation('icfg_u', { accessToken: 'tok_u' })
     kit.cents.set('icfg_u', 500)
-    await start()
+    await start(form)
     const res = await post('icfg_u', 'usage', 120)
     expect(await res.json()).toEqual({ balanceCents: 380 })
     await expect.poll(() => kit.notified).toEqual(['icfg_u'])
@@ -82,7 +97,7 @@ describe('balanceHook (Express)', () => {
   })
 
   it('does not notify after a 4xx or a failed handler', async () => {
-    await start()
+    await start(form)
     expect((await post('icfg_poor', 'usage', 5)).status).toBe(402)
     expect((await post('icfg_poor', 'crash')).status).toBe(500)
     // A 2xx afterwards proves 'finish' handlers ran in order before we look.
@@ -93,7 +108,7 @@ describe('balanceHook (Express)', () => {
 
   it('never fails the response when the id function throws', async () => {
     kit.cents.set('icfg_t', 10)
-    await start(() => {
+    await start(form, () => {
       throw new Error('no id')
     })
     expect((await post('icfg_t', 'usage')).status).toBe(200)
@@ -102,7 +117,7 @@ describe('balanceHook (Express)', () => {
   })
 
   it('gives handlers the reporter as req.balances and res.locals.balances', async () => {
-    await start(() => undefined)
+    await start(form, () => undefined)
     expect((await post('icfg_d', 'direct')).status).toBe(204)
     expect(kit.notified).toEqual(['icfg_req', 'icfg_locals'])
   })
@@ -110,7 +125,8 @@ describe('balanceHook (Express)', () => {
   it('refuses bad options at construction', () => {
     const attempt = (options: unknown) => {
       try {
-        balanceHook(options as never)
+        if (form === 'middleware') balanceHook(options as never)
+        else withBalanceHook(options as never, (_req, res) => void res.end())
         return null
       } catch (error) {
         return error
@@ -122,5 +138,30 @@ describe('balanceHook (Express)', () => {
     expect(
       isPrepaidBalancesError(attempt({ installationId: () => 'x' }), 'ERR_INVALID_OPTIONS'),
     ).toBe(true)
+  })
+})
+
+describe('withBalanceHook (Express): what only the handler-wrapping form does', () => {
+  it("reads a param name from the route's own params, and a function once the response finished", async () => {
+    const app = express()
+    const byParam = withBalanceHook(
+      { reporter: kit.reporter, installationId: 'id' },
+      (_req, res) => {
+        res.status(201).json({})
+      },
+    )
+    const byLocals = withBalanceHook(
+      { reporter: kit.reporter, installationId: (_req, res) => res.locals.account },
+      (_req, res) => {
+        res.json({}) // the id is set after the response started: still read at 'finish'
+        res.locals.account = 'icfg_locals'
+      },
+    )
+    app.post('/things/:id', byParam)
+    app.post('/accounts', byLocals)
+    server = await listenLocally(createServer(app), {})
+    expect((await fetch(`${server.origin}/things/icfg_p`, { method: 'POST' })).status).toBe(201)
+    expect((await fetch(`${server.origin}/accounts`, { method: 'POST' })).status).toBe(200)
+    await expect.poll(() => [...kit.notified].sort()).toEqual(['icfg_locals', 'icfg_p'])
   })
 })

@@ -1,6 +1,7 @@
 import { type BalanceReporter, createBalanceHookCore, type Logger } from '@prepaid-balances/core'
-import type { Context } from 'hono'
+import type { Context, Env, Handler, Input } from 'hono'
 import { createMiddleware } from 'hono/factory'
+import type { HandlerResponse } from 'hono/types'
 import type { PrepaidBalancesEnv } from './env.js'
 import { createExecutionCtxProbe, keepAlive, mayKeepAlive, type WaitUntil } from './keep-alive.js'
 
@@ -20,10 +21,41 @@ export interface BalanceHookOptions {
   logger?: Logger
 }
 
+type HookContext = Context<PrepaidBalancesEnv>
+
+/**
+ * What `balanceHook` and `withBalanceHook` share: options checked once, and `after(c, status)`,
+ * which notifies on a 2xx and hands the report to a serverless keep-alive. Functions are made
+ * once here, so the per-request path allocates no closures (measured in bench/ hook-overhead).
+ */
+function createHonoHook(options: BalanceHookOptions) {
+  const hook = createBalanceHookCore(options, '(c)')
+  const { reporter, source, logger } = hook
+  const readId =
+    typeof source === 'function'
+      ? source
+      : (c: HookContext) => c.req.param(source) as string | undefined
+  const pathOf = (c: HookContext) => c.req.path
+  const probe = createExecutionCtxProbe()
+  const after = (c: HookContext, status: number) => {
+    if (!hook.notifyAfter(status, c, readId, pathOf)) return
+    if (!mayKeepAlive(options.waitUntil, probe)) return // Node: the reporter's timers send it
+    hook.keepReportAlive(
+      c,
+      (report) => keepAlive(c, report, options.waitUntil, logger, probe),
+      pathOf,
+    )
+  }
+  return { reporter, after }
+}
+
 /**
  * After your handler answered with a 2xx, tells the reporter that the installation's balance
  * changed (`notify`, which coalesces and never blocks). It never delays or fails the response:
  * its errors are logged. Handlers also get the reporter as `c.var.balances`.
+ *
+ * A middleware costs Hono its single-handler fast path; `withBalanceHook(options, handler)`
+ * wraps a route's handler instead and keeps it (see bench/ hook-overhead).
  *
  * @example
  * const app = new Hono<PrepaidBalancesEnv>()
@@ -35,25 +67,58 @@ export interface BalanceHookOptions {
  * })
  */
 export function balanceHook(options: BalanceHookOptions) {
-  const hook = createBalanceHookCore(options, '(c)')
-  const { reporter, source, logger } = hook
-  // Made once: the per-request path allocates no closures (measured in bench/ hook-overhead).
-  const readId =
-    typeof source === 'function'
-      ? source
-      : (c: Context<PrepaidBalancesEnv>) => c.req.param(source) as string | undefined
-  const pathOf = (c: Context<PrepaidBalancesEnv>) => c.req.path
-
-  const probe = createExecutionCtxProbe()
+  const { reporter, after } = createHonoHook(options)
   return createMiddleware<PrepaidBalancesEnv>(async (c, next) => {
     c.set('balances', reporter)
     await next()
-    if (!hook.notifyAfter(c.res.status, c, readId, pathOf)) return
-    if (!mayKeepAlive(options.waitUntil, probe)) return // Node: the reporter's timers send it
-    hook.keepReportAlive(
-      c,
-      (report) => keepAlive(c, report, options.waitUntil, logger, probe),
-      pathOf,
-    )
+    after(c, c.res.status)
   })
+}
+
+/**
+ * The route-handler form of `balanceHook`, with the same options and rules: once `handler`
+ * answered with a 2xx, the installation is notified; errors of the hook are logged, never
+ * thrown; handlers get the reporter as `c.var.balances`. A route whose only handler is the
+ * wrapped one keeps Hono's single-handler fast path (no `compose`, no extra async step), which
+ * a middleware loses. A handler that throws is not reported (Hono's error handler answers).
+ *
+ * TypeScript cannot infer the route's params through the wrapper: `c.req.param(name)` is
+ * `string | undefined`, as in any handler written apart from its route, unless the path is
+ * given as a type argument (`withBalanceHook<PrepaidBalancesEnv, '/usage/:installationId'>`).
+ *
+ * @example
+ * const app = new Hono<PrepaidBalancesEnv>()
+ * const hooked = { reporter, installationId: 'installationId' }
+ * app.post('/api/installations/:installationId/usage', withBalanceHook(hooked, async (c) => {
+ *   await ledger.spend(c.req.param('installationId'), 5) // reported after this 2xx
+ *   return c.json({ ok: true })
+ * }))
+ */
+export function withBalanceHook<
+  E extends Env = PrepaidBalancesEnv,
+  P extends string = string,
+  I extends Input = Input,
+  // biome-ignore lint/suspicious/noExplicitAny: Hono's own Handler default
+  R extends HandlerResponse<any> = HandlerResponse<any>,
+>(options: BalanceHookOptions, handler: Handler<E, P, I, R>): Handler<E, P, I, R> {
+  const { reporter, after } = createHonoHook(options)
+  /** The status the handler answered with, or none when it answered nothing. */
+  const settle = (c: HookContext, answer: unknown) => {
+    if (answer instanceof Response) after(c, answer.status)
+    else if (c.finalized) after(c, c.res.status) // answered through c.res, returned nothing
+  }
+  return (c, next) => {
+    const hookContext = c as unknown as HookContext
+    hookContext.set('balances', reporter)
+    const answer = handler(c, next)
+    // No `await` for a handler that answers synchronously: no promise, no extra turn.
+    if (answer instanceof Promise) {
+      return answer.then((resolved) => {
+        settle(hookContext, resolved)
+        return resolved
+      }) as R
+    }
+    settle(hookContext, answer)
+    return answer
+  }
 }
