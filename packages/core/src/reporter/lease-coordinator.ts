@@ -16,6 +16,11 @@ export type Acquisition =
       /** The last timestamp any process sent: the floor for this one. */
       lastTimestamp: string | null
       lease: ActiveLease
+      /**
+       * Claimed ahead (`claimAhead`): the report's timestamp, reserved (stored) by the claim, and
+       * when this process asked for it (its `Date.now()`), taken before any balance was read.
+       */
+      reserved?: { timestamp: string; at: number }
     }
   /** Another process is reporting this installation; try again after `retryInMs`. */
   | { kind: 'retry'; retryInMs: number }
@@ -41,6 +46,11 @@ export interface LeaseCoordinatorOptions {
   scheduleIdleMs: number
   /** How many leases `claimAhead` takes per store call. */
   claimChunk: number
+  /**
+   * Awaited before every claim: commits this process's pending marks and finished reports, so
+   * the claim sees them (whether a report is still owed; the end of this process's own lease).
+   */
+  beforeClaim?: () => Promise<void>
   logger: Logger
 }
 
@@ -116,6 +126,7 @@ export class LeaseCoordinator {
     if (ahead) return ahead
     const released = this.releasing.get(installationId)
     if (released) await released // else the claim could find this process's own lease
+    await this.options.beforeClaim?.()
     const token = this.nextToken()
     const requestedAt = Date.now()
     const claim = await this.options.leases.claim(installationId, {
@@ -253,13 +264,16 @@ export class LeaseCoordinator {
   }
 
   private async claimChunk(chunk: ClaimChunk, ids: string[]): Promise<void> {
+    await this.options.beforeClaim?.()
     const tokens = ids.map(() => this.nextToken())
     const requestedAt = Date.now()
     let claims: LeaseClaim[]
     try {
+      // Each claim also reserves its report's timestamp (from this instant, before any of the
+      // chunk's balances is read): a report under it then needs no store write before sending.
       claims = await this.options.leases.claimMany(
         ids.map((installationId, i) => ({ installationId, token: tokens[i]! })),
-        this.claimOptions(chunk.reason),
+        { ...this.claimOptions(chunk.reason), reserveTimestamp: { from: requestedAt } },
       )
     } catch (error) {
       // Each report then claims its own lease (and meets the error, if it persists, there).
@@ -321,6 +335,9 @@ export class LeaseCoordinator {
       credentials: claim.credentials,
       lastTimestamp: claim.lastTimestamp,
       lease: this.hold(installationId, token, claim.pendingSeq, requestedAt, idle),
+      ...(claim.reservedTimestamp
+        ? { reserved: { timestamp: claim.reservedTimestamp, at: requestedAt } }
+        : {}),
     }
   }
 
