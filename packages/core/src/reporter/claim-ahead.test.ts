@@ -140,6 +140,23 @@ describe('reportAll claims leases ahead, a chunk at a time', () => {
     expect(await Promise.all(ids.map(storedTimestamp))).toEqual(ids.map(sentTimestamp))
   })
 
+  it('claims across reportAll pages (1,000 ids each): every installation reported once, no lease left', async () => {
+    const { other } = await setUp()
+    // Enough installations for two pages: the second page's chunks are claimed ahead from the
+    // first page's last ones.
+    const many = Array.from({ length: 1100 }, (_, i) => `icfg_page_${String(i).padStart(4, '0')}`)
+    for (const id of many) sandbox.addInstallation(id, { accessToken: `tok_${id}` })
+    const at = Date.now()
+    for (const id of many)
+      await reporter.store.saveCredentials(id, { accessToken: `tok_${id}` }, at)
+    const before = sandbox.requests.length
+    const summary = await reporter.reportAll()
+    const all = [...ids, ...many]
+    expect(summary).toMatchObject({ total: all.length, delivered: all.length })
+    expect(sandbox.requests.length - before).toBe(all.length)
+    expect(await claimableByAnother(other, all)).toEqual(all.map(() => 'claimed'))
+  })
+
   it('leaves an installation another replica holds to the retrying per-report claim', async () => {
     const { other } = await setUp()
     const held = await other.leases!.claim(ids[3]!, { token: 'another', leaseMs: 300 })

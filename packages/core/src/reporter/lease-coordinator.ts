@@ -89,6 +89,8 @@ export interface ClaimPlan {
 }
 
 const MAX_POLL_MS = 1000
+/** Chunks claimed ahead of the one whose reports are starting (see `claimAhead`). */
+const CHUNKS_AHEAD = 2
 
 /**
  * The reporter's side of `store.leases`: one claim per report, renewed in the background while
@@ -116,6 +118,12 @@ export class LeaseCoordinator {
   /** Leases claimed ahead being given back: the installation's next claim waits for it. */
   private readonly releasing = new Map<string, Promise<void>>()
   private closed = false
+  /**
+   * The last chunk planned, so the next plan (reportAll's next page) continues the look-ahead:
+   * its first chunk is claimed while the reports of the previous page's last chunks run,
+   * instead of every report slot waiting for its claim at each page boundary.
+   */
+  private lastPlanned: ClaimChunk | null = null
 
   constructor(private readonly options: LeaseCoordinatorOptions) {
     this.renewEveryMs = Math.max(20, Math.floor(options.leaseMs / 3))
@@ -163,10 +171,12 @@ export class LeaseCoordinator {
    * Plans the leases of reports about to be requested for `ids` (a page of `reportAll`), so
    * that they are claimed `claimChunk` at a time with `claimMany` instead of one store call per
    * report. A chunk is claimed when the first of its reports asks for its lease, together with
-   * the next chunk, so the following reports find theirs already taken. Leases claimed ahead
-   * are held and renewed like any other, so a report that starts late still has its lease; the
-   * chunk size (a few times the concurrency) bounds how many the process holds without sending,
-   * i.e. how long another replica's claim for them meets `busy`. Only `claimed` results are
+   * the next two chunks (of this plan or the next one), so the following reports find theirs
+   * already taken even when a claim takes longer than running one chunk's reports (as it can
+   * on a busy PostgreSQL). Leases claimed ahead are held and renewed like any other, so a
+   * report that starts late still has its lease; the chunk size (a few times the concurrency)
+   * bounds how many the process holds without sending (three chunks), i.e. how long another
+   * replica's claim for them meets `busy`. Only `claimed` results are
    * kept: a report whose installation was busy, idle, inactive or unknown claims on its own
    * when it starts, exactly as without a plan.
    */
@@ -180,7 +190,7 @@ export class LeaseCoordinator {
         this.giveBack(installationId, ahead.claimed)
       },
     }
-    let previous: ClaimChunk | null = null
+    let previous = this.lastPlanned
     for (let i = 0; i < ids.length; i += this.options.claimChunk) {
       // An installation another plan covers keeps that plan's claim.
       const chunkIds = ids
@@ -199,6 +209,7 @@ export class LeaseCoordinator {
       if (previous) previous.next = chunk
       previous = chunk
     }
+    this.lastPlanned = previous
     return plan
   }
 
@@ -229,6 +240,7 @@ export class LeaseCoordinator {
   async close(): Promise<void> {
     this.closed = true
     this.planned.clear()
+    this.lastPlanned = null
     while (this.pending.size > 0) await Promise.allSettled([...this.pending])
     for (const [id, { claimed }] of this.claimedAhead) this.giveBack(id, claimed)
     this.claimedAhead.clear()
@@ -243,7 +255,9 @@ export class LeaseCoordinator {
       this.planned.delete(installationId)
       chunk.awaiting.add(installationId)
       this.startClaim(chunk)
-      if (chunk.next) this.startClaim(chunk.next)
+      for (let ahead = chunk.next, n = 0; ahead && n < CHUNKS_AHEAD; ahead = ahead.next, n++) {
+        this.startClaim(ahead)
+      }
       await chunk.claiming
       chunk.awaiting.delete(installationId)
     }
@@ -264,7 +278,9 @@ export class LeaseCoordinator {
   }
 
   private async claimChunk(chunk: ClaimChunk, ids: string[]): Promise<void> {
-    await this.options.beforeClaim?.()
+    // No `beforeClaim` here: a write of this process not yet committed can only make a claim
+    // come back busy or idle, never wrongly claimed, and such a report claims on its own, after
+    // the commit. Waiting for it would put a commit back on every chunk's path.
     const tokens = ids.map(() => this.nextToken())
     const requestedAt = Date.now()
     let claims: LeaseClaim[]
