@@ -176,9 +176,9 @@ export class LeaseCoordinator {
    * on a busy PostgreSQL). Leases claimed ahead are held and renewed like any other, so a
    * report that starts late still has its lease; the chunk size (a few times the concurrency)
    * bounds how many the process holds without sending (three chunks), i.e. how long another
-   * replica's claim for them meets `busy`. Only `claimed` results are
-   * kept: a report whose installation was busy, idle, inactive or unknown claims on its own
-   * when it starts, exactly as without a plan.
+   * replica's claim for them meets `busy`. Only `claimed` results are kept: a report whose
+   * installation was busy, idle, inactive or unknown claims on its own when it starts, exactly
+   * as without a plan. Each claim also reserves its report's timestamp (see `claimChunk`).
    */
   claimAhead(ids: readonly string[], reason: ReportReason): ClaimPlan {
     const plan: ClaimPlan = {
@@ -278,9 +278,10 @@ export class LeaseCoordinator {
   }
 
   private async claimChunk(chunk: ClaimChunk, ids: string[]): Promise<void> {
-    // No `beforeClaim` here: a write of this process not yet committed can only make a claim
-    // come back busy or idle, never wrongly claimed, and such a report claims on its own, after
-    // the commit. Waiting for it would put a commit back on every chunk's path.
+    // No `beforeClaim` here, so no commit on every chunk's path. A write of this process not
+    // yet committed can make a claim come back busy (its own lease, not yet freed) or idle (a
+    // pending mark not yet stored): such a report claims on its own, after the commit. Or it
+    // can make a claim succeed that a stored finish would have made idle: one report more.
     const tokens = ids.map(() => this.nextToken())
     const requestedAt = Date.now()
     let claims: LeaseClaim[]
