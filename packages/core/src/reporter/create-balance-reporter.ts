@@ -68,6 +68,10 @@ export function createBalanceReporter(options: BalanceReporterOptions): BalanceR
         // reportAll/reportDue claim leases this many at a time (see claimAhead): few store
         // calls, and few leases held ahead of their reports.
         claimChunk: Math.max(8, config.concurrency * 4),
+        // This process's pending marks (and its last report's end, which frees the lease) reach
+        // the store before a claim decides whether a report is still owed. A report under a
+        // lease claimed ahead claims nothing, so it waits for no commit at all.
+        beforeClaim: () => writes.commit(),
         logger,
       })
     : null
@@ -92,9 +96,6 @@ export function createBalanceReporter(options: BalanceReporterOptions): BalanceR
   const dispatcher: ReportDispatcher = new ReportDispatcher(config.coalesceMs, config.concurrency, {
     run: async (id, reason, lastTimestamp): Promise<RunResult> => {
       await ready
-      // Under leases, this process's pending marks (and its last report's end, which frees the
-      // lease) reach the store before the claim that decides whether a report is still owed.
-      if (leases) await writes.commit()
       const sent = await sendReport(
         {
           store,

@@ -18,6 +18,11 @@ export type Acquisition =
       /** The last timestamp any process sent: the floor for this one. */
       lastTimestamp: string | null
       lease: ActiveLease
+      /**
+       * Claimed ahead (`claimAhead`): the report's timestamp, reserved (stored) by the claim, and
+       * when this process asked for it (its `Date.now()`), taken before any balance was read.
+       */
+      reserved?: { timestamp: string; at: number }
     }
   /** Another process is reporting this installation; try again after `retryInMs`. */
   | { kind: 'retry'; retryInMs: number }
@@ -43,6 +48,11 @@ export interface LeaseCoordinatorOptions {
   scheduleIdleMs: number
   /** How many leases `claimAhead` takes per store call. */
   claimChunk: number
+  /**
+   * Awaited before every claim: commits this process's pending marks and finished reports, so
+   * the claim sees them (whether a report is still owed; the end of this process's own lease).
+   */
+  beforeClaim?: () => Promise<void>
   logger: Logger
 }
 
@@ -81,6 +91,8 @@ export interface ClaimPlan {
 }
 
 const MAX_POLL_MS = 1000
+/** Chunks claimed ahead of the one whose reports are starting (see `claimAhead`). */
+const CHUNKS_AHEAD = 2
 
 /**
  * The reporter's side of `store.leases`: one claim per report, renewed in the background while
@@ -108,6 +120,12 @@ export class LeaseCoordinator {
   /** Leases claimed ahead being given back: the installation's next claim waits for it. */
   private readonly releasing = new Map<string, Promise<void>>()
   private closed = false
+  /**
+   * The last chunk planned, so the next plan (reportAll's next page) continues the look-ahead:
+   * its first chunk is claimed while the reports of the previous page's last chunks run,
+   * instead of every report slot waiting for its claim at each page boundary.
+   */
+  private lastPlanned: ClaimChunk | null = null
 
   constructor(private readonly options: LeaseCoordinatorOptions) {
     this.renewEveryMs = Math.max(20, Math.floor(options.leaseMs / 3))
@@ -118,6 +136,7 @@ export class LeaseCoordinator {
     if (ahead) return ahead
     const released = this.releasing.get(installationId)
     if (released) await released // else the claim could find this process's own lease
+    await this.options.beforeClaim?.()
     const token = this.nextToken()
     const requestedAt = Date.now()
     const claim = await this.options.leases.claim(installationId, {
@@ -154,12 +173,14 @@ export class LeaseCoordinator {
    * Plans the leases of reports about to be requested for `ids` (a page of `reportAll`), so
    * that they are claimed `claimChunk` at a time with `claimMany` instead of one store call per
    * report. A chunk is claimed when the first of its reports asks for its lease, together with
-   * the next chunk, so the following reports find theirs already taken. Leases claimed ahead
-   * are held and renewed like any other, so a report that starts late still has its lease; the
-   * chunk size (a few times the concurrency) bounds how many the process holds without sending,
-   * i.e. how long another replica's claim for them meets `busy`. Only `claimed` results are
-   * kept: a report whose installation was busy, idle, inactive or unknown claims on its own
-   * when it starts, exactly as without a plan.
+   * the next two chunks (of this plan or the next one), so the following reports find theirs
+   * already taken even when a claim takes longer than running one chunk's reports (as it can
+   * on a busy PostgreSQL). Leases claimed ahead are held and renewed like any other, so a
+   * report that starts late still has its lease; the chunk size (a few times the concurrency)
+   * bounds how many the process holds without sending (three chunks), i.e. how long another
+   * replica's claim for them meets `busy`. Only `claimed` results are kept: a report whose
+   * installation was busy, idle, inactive or unknown claims on its own when it starts, exactly
+   * as without a plan. Each claim also reserves its report's timestamp (see `claimChunk`).
    */
   claimAhead(ids: readonly string[], reason: ReportReason): ClaimPlan {
     const plan: ClaimPlan = {
@@ -171,7 +192,7 @@ export class LeaseCoordinator {
         this.giveBack(installationId, ahead.claimed)
       },
     }
-    let previous: ClaimChunk | null = null
+    let previous = this.lastPlanned
     for (let i = 0; i < ids.length; i += this.options.claimChunk) {
       // An installation another plan covers keeps that plan's claim.
       const chunkIds = ids
@@ -190,6 +211,7 @@ export class LeaseCoordinator {
       if (previous) previous.next = chunk
       previous = chunk
     }
+    this.lastPlanned = previous
     return plan
   }
 
@@ -220,6 +242,7 @@ export class LeaseCoordinator {
   async close(): Promise<void> {
     this.closed = true
     this.planned.clear()
+    this.lastPlanned = null
     while (this.pending.size > 0) await Promise.allSettled([...this.pending])
     for (const [id, { claimed }] of this.claimedAhead) this.giveBack(id, claimed)
     this.claimedAhead.clear()
@@ -234,7 +257,9 @@ export class LeaseCoordinator {
       this.planned.delete(installationId)
       chunk.awaiting.add(installationId)
       this.startClaim(chunk)
-      if (chunk.next) this.startClaim(chunk.next)
+      for (let ahead = chunk.next, n = 0; ahead && n < CHUNKS_AHEAD; ahead = ahead.next, n++) {
+        this.startClaim(ahead)
+      }
       await chunk.claiming
       chunk.awaiting.delete(installationId)
     }
@@ -255,13 +280,19 @@ export class LeaseCoordinator {
   }
 
   private async claimChunk(chunk: ClaimChunk, ids: string[]): Promise<void> {
+    // No `beforeClaim` here, so no commit on every chunk's path. A write of this process not
+    // yet committed can make a claim come back busy (its own lease, not yet freed) or idle (a
+    // pending mark not yet stored): such a report claims on its own, after the commit. Or it
+    // can make a claim succeed that a stored finish would have made idle: one report more.
     const tokens = ids.map(() => this.nextToken())
     const requestedAt = Date.now()
     let claims: LeaseClaim[]
     try {
+      // Each claim also reserves its report's timestamp (from this instant, before any of the
+      // chunk's balances is read): a report under it then needs no store write before sending.
       claims = await this.options.leases.claimMany(
         ids.map((installationId, i) => ({ installationId, token: tokens[i]! })),
-        this.claimOptions(chunk.reason),
+        { ...this.claimOptions(chunk.reason), reserveTimestamp: { from: requestedAt } },
       )
     } catch (error) {
       // Each report then claims its own lease (and meets the error, if it persists, there).
@@ -323,6 +354,9 @@ export class LeaseCoordinator {
       credentials: claim.credentials,
       lastTimestamp: claim.lastTimestamp,
       lease: this.hold(installationId, token, claim.pendingSeq, requestedAt, idle),
+      ...(claim.reservedTimestamp
+        ? { reserved: { timestamp: claim.reservedTimestamp, at: requestedAt } }
+        : {}),
     }
   }
 

@@ -15,7 +15,10 @@ export interface SendReportDeps {
   store: BalanceStore
   client: VercelClient
   getBalances: GetBalances
-  /** Persists `reportStarted` before the request goes out, so its timestamp is never reused. */
+  /**
+   * Persists `reportStarted` before the request goes out, so its timestamp is never reused.
+   * Not called for a report whose lease claim reserved its timestamp (see `usableReservation`).
+   */
   persistStart(write: StoreWrite): Promise<void>
   signal: AbortSignal
   /**
@@ -41,8 +44,18 @@ type Opened =
       credentials: StoredCredentials
       lastTimestamp: string | null
       lease: ActiveLease | undefined
+      reserved: { timestamp: string; at: number } | undefined
     }
   | Exclude<Acquisition, { kind: 'claimed' }>
+
+/**
+ * How old a reserved timestamp may be when its report reads the balances. The reservation is
+ * made when the lease is claimed ahead, before the read, so the balances reflect the ledger at
+ * or after it; but the timestamp also says when they were read (Vercel keeps the latest report
+ * per day, week and month by it), so a report that waited longer than this for its turn takes a
+ * fresh timestamp and stores it itself, as a report without a reservation does.
+ */
+export const RESERVATION_FRESH_MS = 1000
 
 /**
  * One report for one installation: read token and balances, validate, send, classify.
@@ -80,10 +93,14 @@ export async function sendReport(
   }
   if (opened.kind === 'skip') return early(done('skipped', opened.error))
 
-  const { credentials, lastTimestamp, lease } = opened
+  const { credentials, lease } = opened
   try {
     // Taken before the read: the balances returned reflect the ledger at or after this instant.
-    const timestamp = nextTimestamp(Date.now(), lastTimestamp)
+    const now = Date.now()
+    const reserved = usableReservation(opened.reserved, opened.lastTimestamp, now)
+    // A reservation not used is skipped over: it is stored, so it is this report's floor.
+    const lastTimestamp = laterTimestamp(opened.lastTimestamp, opened.reserved?.timestamp)
+    const timestamp = reserved ?? nextTimestamp(now, lastTimestamp)
     const finishedBase = {
       type: 'reportFinished' as const,
       installationId,
@@ -105,7 +122,15 @@ export async function sendReport(
     }
 
     try {
-      await deps.persistStart({ type: 'reportStarted', installationId, timestamp, at: Date.now() })
+      // A reserved timestamp was stored by the claim: no write needs to land before the request.
+      if (!reserved) {
+        await deps.persistStart({
+          type: 'reportStarted',
+          installationId,
+          timestamp,
+          at: Date.now(),
+        })
+      }
     } catch (error) {
       await lease?.release()
       return early(done('failed', describe(error, 'store_write_failed')))
@@ -168,6 +193,7 @@ async function open(
       credentials: acquired.credentials,
       lastTimestamp: laterTimestamp(acquired.lastTimestamp, memoryFloor),
       lease: acquired.lease,
+      reserved: acquired.reserved,
     }
   }
   const [credentials, record] = await Promise.all([
@@ -188,7 +214,23 @@ async function open(
     credentials,
     lastTimestamp: laterTimestamp(record?.lastTimestamp, memoryFloor),
     lease: undefined,
+    reserved: undefined,
   }
+}
+
+/**
+ * The reserved timestamp, if this report may send it as is: reserved recently enough (see
+ * `RESERVATION_FRESH_MS`) and later than every timestamp this process has sent for the
+ * installation (the store's floor already covers other processes; this guards the rest).
+ */
+function usableReservation(
+  reserved: { timestamp: string; at: number } | undefined,
+  floor: string | null,
+  now: number,
+): string | null {
+  if (!reserved || now - reserved.at > RESERVATION_FRESH_MS) return null
+  if (floor && Date.parse(floor) >= Date.parse(reserved.timestamp)) return null
+  return reserved.timestamp
 }
 
 function skip(code: string, message: string): Opened {

@@ -107,6 +107,9 @@ export function encryptedLeases(
 function checkClaimOptions(options: LeaseBatchOptions): void {
   checkInteger('leaseMs', options?.leaseMs, 1)
   if (options.onlyIf?.idleMs !== undefined) checkInteger('idleMs', options.onlyIf.idleMs)
+  if (options.reserveTimestamp !== undefined) {
+    checkInteger('reserveTimestamp.from', options.reserveTimestamp?.from)
+  }
 }
 
 function checkToken(token: unknown): void {

@@ -1,6 +1,8 @@
+import { nextTimestamp } from '../reporter/monotonic-timestamp.js'
 import type { SealedLeaseClaim } from './store-backend.js'
 import type {
   InstallationRecord,
+  LeaseBatchOptions,
   LeaseClaimOptions,
   StoreWrite,
   UnattendedQuery,
@@ -82,10 +84,14 @@ export function applyLeaseSideOfWrite(
     : write
 }
 
+/**
+ * A claim; with `reserveTimestamp` (claimMany's option) it also stores the next report
+ * timestamp as `record.lastTimestamp`, in the same step as the lease.
+ */
 export function claimLease(
   record: InstallationRecord,
   f: LeaseFields,
-  options: LeaseClaimOptions,
+  options: LeaseClaimOptions & Pick<LeaseBatchOptions, 'reserveTimestamp'>,
   envelope: string,
   now: number,
 ): SealedLeaseClaim {
@@ -96,7 +102,8 @@ export function claimLease(
   f.leaseUntil = now + options.leaseMs
   f.lastClaimedAt = now
   f.schedAt = now
-  return {
+  const lastTimestamp = record.lastTimestamp
+  const claimed: SealedLeaseClaim = {
     status: 'claimed',
     sealed: {
       envelope,
@@ -105,8 +112,12 @@ export function claimLease(
       tokenGeneration: record.tokenGeneration,
     },
     pendingSeq: f.pendingSeq,
-    lastTimestamp: record.lastTimestamp,
+    lastTimestamp,
   }
+  if (!options.reserveTimestamp) return claimed
+  // Strictly after the stored one, which every earlier report (in any process) stored first.
+  record.lastTimestamp = nextTimestamp(options.reserveTimestamp.from, lastTimestamp)
+  return { ...claimed, reservedTimestamp: record.lastTimestamp }
 }
 
 function isOwed(

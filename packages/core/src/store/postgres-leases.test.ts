@@ -51,4 +51,55 @@ describe.skipIf(!url)('postgresStore leases.claimMany', () => {
       blocker.release()
     }
   })
+
+  it('reserves the timestamp of a row it had to wait for too, after what the other transaction stored', async () => {
+    const reserving = `${table}_reserve`
+    const store = postgresStore({
+      pool,
+      encryptionKey: generateEncryptionKey(),
+      tableName: reserving,
+    })
+    const ids = ['icfg_a', 'icfg_b']
+    for (const id of ids) await store.saveCredentials(id, { accessToken: `tok_${id}` }, 1)
+    const from = Date.UTC(2030, 0, 1)
+    const blocker = await pool.connect()
+    try {
+      await blocker.query('BEGIN')
+      // Another process's report start for icfg_b, not yet committed when the batch runs.
+      await blocker.query(
+        `UPDATE "${reserving}" SET last_timestamp = '2030-01-01T00:00:05.000Z'
+        WHERE installation_id = 'icfg_b'`,
+      )
+      const batch = store.leases!.claimMany(
+        ids.map((installationId) => ({ installationId, token: `t_${installationId}` })),
+        { leaseMs: LONG, reserveTimestamp: { from } },
+      )
+      const owner = async () =>
+        (
+          await pool.query(
+            `SELECT lease_owner FROM "${reserving}" WHERE installation_id = 'icfg_a'`,
+          )
+        ).rows[0]?.lease_owner as string | null
+      for (let tries = 0; (await owner()) !== 't_icfg_a'; tries++) {
+        if (tries > 200) throw new Error('icfg_a never taken')
+        await new Promise((resolve) => setTimeout(resolve, 10))
+      }
+      await blocker.query('COMMIT')
+      expect(await batch).toMatchObject([
+        { status: 'claimed', reservedTimestamp: '2030-01-01T00:00:00.000Z' },
+        { status: 'claimed', reservedTimestamp: '2030-01-01T00:00:05.001Z' },
+      ])
+      const stored = await pool.query(
+        `SELECT last_timestamp FROM "${reserving}" ORDER BY installation_id`,
+      )
+      expect(stored.rows.map((row) => row.last_timestamp)).toEqual([
+        '2030-01-01T00:00:00.000Z',
+        '2030-01-01T00:00:05.001Z',
+      ])
+    } finally {
+      await blocker.query('ROLLBACK').catch(() => {})
+      blocker.release()
+      await dropTables(pool, [reserving])
+    }
+  })
 })

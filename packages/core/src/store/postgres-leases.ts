@@ -34,6 +34,17 @@ export function postgresLeases(pool: () => PgPool, table: string): BackendLeases
       (t.lease_until - clock.now)::float8 AS "remainingMs", ${owed('$2', '$3')} AS owed
     FROM ${table} AS t, clock WHERE t.installation_id = $1`
 
+  // `claimMany`'s `reserveTimestamp` (lease-transitions.ts `claimLease`): max(from, last + 1 ms)
+  // as the ISO-8601 text JavaScript's toISOString() writes; `from` ($6) null: no reservation.
+  // Stored timestamps are that ISO text, read back exactly (a timestamptz keeps microseconds).
+  // Text that is no such timestamp counts as none, as in nextTimestamp() (greatest skips null).
+  const lastMs = `CASE WHEN t.last_timestamp ~ '^\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z$'
+    THEN (extract(epoch from t.last_timestamp::timestamptz) * 1000)::bigint END`
+  const reserved = (from: string) => `CASE WHEN ${from}::bigint IS NULL THEN t.last_timestamp
+    ELSE to_char(TIMESTAMP 'epoch'
+      + greatest(${from}::bigint, ${lastMs} + 1) * INTERVAL '1 millisecond',
+      'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') END`
+
   // A page of claims in one statement. The claimable rows are locked in id order with SKIP
   // LOCKED, so two replicas' batches never wait on each other (nor deadlock); the others are
   // explained from the statement's snapshot, as `explainSql` does for one claim.
@@ -43,17 +54,18 @@ export function postgresLeases(pool: () => PgPool, table: string): BackendLeases
       SELECT w.id, w.token, w.ord
       FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS w(id, token, ord)),
     locked AS (
-      SELECT t.installation_id AS id FROM ${table} AS t, clock
+      SELECT t.installation_id AS id, t.last_timestamp AS prev FROM ${table} AS t, clock
       WHERE t.installation_id = ANY($1::text[]) AND t.token_state = 'active'
         AND (t.lease_owner IS NULL OR t.lease_until <= clock.now) AND ${owed('$4', '$5')}
       ORDER BY t.installation_id FOR UPDATE OF t SKIP LOCKED),
     taken AS (
       UPDATE ${table} AS t SET lease_owner = wanted.token, lease_until = clock.now + $3::bigint,
-        last_claimed_at = clock.now, sched_at = clock.now
+        last_claimed_at = clock.now, sched_at = clock.now, last_timestamp = ${reserved('$6')}
       FROM clock, locked, wanted
       WHERE t.installation_id = locked.id AND wanted.id = locked.id
       RETURNING t.installation_id AS id, ${PG_SEALED_COLUMNS},
-        t.pending_seq::float8 AS "pendingSeq", t.last_timestamp AS "lastTimestamp")
+        t.pending_seq::float8 AS "pendingSeq", locked.prev AS "lastTimestamp",
+        CASE WHEN $6::bigint IS NULL THEN NULL ELSE t.last_timestamp END AS "reservedTimestamp")
     SELECT taken.*, s.token_state AS state,
       (s.lease_owner IS NOT NULL AND s.lease_until > clock.now) AS live,
       (s.lease_until - clock.now)::float8 AS "remainingMs", ${owed('$4', '$5', 's')} AS owed
@@ -68,11 +80,13 @@ export function postgresLeases(pool: () => PgPool, table: string): BackendLeases
   ): Promise<SealedLeaseClaim[]> {
     if (claims.length === 0) return []
     const onlyIf = [options.onlyIf !== undefined, options.onlyIf?.idleMs ?? null]
+    const reserveFrom = options.reserveTimestamp?.from ?? null
     const { rows } = await pool().query(claimManySql, [
       claims.map((c) => c.installationId),
       claims.map((c) => c.token),
       options.leaseMs,
       ...onlyIf,
+      reserveFrom,
     ])
     return Promise.all(
       rows.map((row, i): SealedLeaseClaim | Promise<SealedLeaseClaim> => {
@@ -84,9 +98,29 @@ export function postgresLeases(pool: () => PgPool, table: string): BackendLeases
         if (!row.owed) return { status: 'idle' }
         // Claimable by the snapshot, yet not taken: another transaction holds the row right
         // now, or changed it since. Rare; the single claim waits for the row and decides.
-        return claim(claims[i]!.installationId, { ...options, token: claims[i]!.token })
+        const { installationId, token } = claims[i]!
+        return claimThenReserve(installationId, { ...options, token }, reserveFrom)
       }),
     )
+  }
+
+  /** The rare fallback of `claimMany`: a claim, then (under the lease) the reservation. */
+  async function claimThenReserve(
+    installationId: string,
+    options: LeaseClaimOptions,
+    reserveFrom: number | null,
+  ): Promise<SealedLeaseClaim> {
+    const claimed = await claim(installationId, options)
+    if (claimed.status !== 'claimed' || reserveFrom === null) return claimed
+    const { rows } = await pool().query(
+      `UPDATE ${table} AS t SET last_timestamp = ${reserved('$3')}
+      WHERE t.installation_id = $1 AND t.lease_owner = $2
+      RETURNING t.last_timestamp AS "reservedTimestamp"`,
+      [installationId, options.token, reserveFrom],
+    )
+    // The lease can only be gone if it expired meanwhile: then there is nothing to report under.
+    if (rows.length === 0) return { status: 'busy', retryInMs: 1 }
+    return { ...claimed, reservedTimestamp: rows[0]!.reservedTimestamp as string }
   }
 
   async function claim(
@@ -194,5 +228,8 @@ function claimedFrom(row: Record<string, unknown>): SealedLeaseClaim {
     },
     pendingSeq: row.pendingSeq as number,
     lastTimestamp: row.lastTimestamp as string | null,
+    ...(typeof row.reservedTimestamp === 'string'
+      ? { reservedTimestamp: row.reservedTimestamp }
+      : {}),
   }
 }

@@ -69,10 +69,11 @@ export function redisBackend(options: RedisBackendOptions): StoreBackend {
       ])) as Array<string | null>
       return claimFromReply(reply)
     },
-    async claimMany(claims, { leaseMs, onlyIf }) {
+    async claimMany(claims, { leaseMs, onlyIf, reserveTimestamp }) {
       if (claims.length === 0) return []
       const pairs = claims.flatMap(({ installationId, token }) => [installationId, token])
-      const args = [leaseMs, onlyIf ? '1' : '0', onlyIf?.idleMs ?? '', ...pairs]
+      const flags = [onlyIf ? '1' : '0', onlyIf?.idleMs ?? '', reserveTimestamp?.from ?? '']
+      const args = [leaseMs, ...flags, ...pairs]
       const replies = (await run(CLAIM_MANY, args)) as Array<Array<string | null>>
       return replies.map(claimFromReply)
     },

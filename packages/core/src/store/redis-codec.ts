@@ -32,7 +32,8 @@ export function claimFromReply(reply: Array<string | null>): SealedLeaseClaim {
   const [status, ...rest] = reply
   switch (status) {
     case 'claimed': {
-      const [envelope, tokenType, tokenState, generation, pendingSeq, lastTimestamp] = rest
+      const [envelope, tokenType, tokenState, generation, pendingSeq, lastTimestamp, reserved] =
+        rest
       return {
         status,
         sealed: {
@@ -43,6 +44,7 @@ export function claimFromReply(reply: Array<string | null>): SealedLeaseClaim {
         },
         pendingSeq: Number(pendingSeq),
         lastTimestamp: lastTimestamp ?? null,
+        ...(reserved ? { reservedTimestamp: reserved } : {}),
       }
     }
     case 'busy':

@@ -152,12 +152,54 @@ return replaced
 `
 
 /**
- * One claim (`claimLease` in lease-transitions.ts) at the script's `now`. `only_if` is '1'/'0',
- * `idle_ms` '' for none. Returns {'claimed', envelope, tokenType, tokenState, tokenGeneration,
- * pendingSeq, lastTimestamp} or {'busy', ms} or {'idle'} or {'inactive', state} or {'unknown'}.
+ * ISO-8601 text ↔ epoch ms, for reserved timestamps (`nextTimestamp` in monotonic-timestamp.ts):
+ * the proleptic Gregorian day count of a civil date and back (H. Hinnant's algorithms), as
+ * Redis's Lua has no date functions. `iso_ms` gives nil for text that is no such timestamp.
  */
-const CLAIM_ONE = `
-local function claim_one(id, token, lease_ms, only_if, idle_ms, now)
+const ISO_TIME = `
+local function days_from_civil(y, m, d)
+  if m <= 2 then y = y - 1 end
+  local era = math.floor(y / 400)
+  local yoe = y - era * 400
+  local doy = math.floor((153 * ((m + 9) % 12) + 2) / 5) + d - 1
+  return era * 146097 + yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy - 719468
+end
+local function iso_ms(text)
+  if not text then return nil end
+  local y, mo, d, h, mi, s, frac = string.match(text,
+    '^(%d%d%d%d)-(%d%d)-(%d%d)T(%d%d):(%d%d):(%d%d)%.?(%d*)Z$')
+  if not y then return nil end
+  local ms = tonumber(string.sub(frac .. '000', 1, 3)) -- truncated, as Date.parse does
+  local days = days_from_civil(tonumber(y), tonumber(mo), tonumber(d))
+  return ((days * 24 + tonumber(h)) * 60 + tonumber(mi)) * 60000 + tonumber(s) * 1000 + ms
+end
+local function ms_iso(ms)
+  local z = math.floor(ms / 86400000)
+  local rest = ms - z * 86400000
+  z = z + 719468
+  local era = math.floor(z / 146097)
+  local doe = z - era * 146097
+  local yoe = math.floor((doe - math.floor(doe / 1460) + math.floor(doe / 36524)
+    - math.floor(doe / 146096)) / 365)
+  local doy = doe - (365 * yoe + math.floor(yoe / 4) - math.floor(yoe / 100))
+  local mp = math.floor((5 * doy + 2) / 153)
+  local d = doy - math.floor((153 * mp + 2) / 5) + 1
+  local m = mp < 10 and mp + 3 or mp - 9
+  local y = yoe + era * 400 + (m <= 2 and 1 or 0)
+  return string.format('%04d-%02d-%02dT%02d:%02d:%02d.%03dZ', y, m, d,
+    math.floor(rest / 3600000), math.floor(rest / 60000) % 60, math.floor(rest / 1000) % 60,
+    rest % 1000)
+end
+`
+
+/**
+ * One claim (`claimLease` in lease-transitions.ts) at the script's `now`. `only_if` is '1'/'0',
+ * `idle_ms` '' for none, `reserve_from` '' for no timestamp reservation. Returns {'claimed',
+ * envelope, tokenType, tokenState, tokenGeneration, pendingSeq, lastTimestamp, reserved} or
+ * {'busy', ms} or {'idle'} or {'inactive', state} or {'unknown'}.
+ */
+const CLAIM_ONE = `${ISO_TIME}
+local function claim_one(id, token, lease_ms, only_if, idle_ms, reserve_from, now)
   local key = K_INST .. id
   local f = redis.call('HMGET', key, 'tokenState', 'pending', 'leaseOwner', 'leaseUntil',
     'lastClaimedAt', 'envelope', 'tokenType', 'tokenGeneration', 'pendingSeq', 'lastTimestamp')
@@ -176,23 +218,33 @@ local function claim_one(id, token, lease_ms, only_if, idle_ms, now)
     'lastClaimedAt', fmt(now), 'schedAt', fmt(now))
   redis.call('ZADD', K_LEASES, lease_until, id)
   redis.call('ZADD', K_SCHED, fmt(now), id)
-  return {'claimed', f[6], f[7], f[1], f[8], f[9] or '0', f[10]}
+  local reserved = false
+  if reserve_from ~= '' then
+    -- Strictly after the stored timestamp, as nextTimestamp() computes it.
+    local last = iso_ms(f[10])
+    local at = tonumber(reserve_from)
+    if last and last >= at then at = last + 1 end
+    reserved = ms_iso(at)
+    redis.call('HSET', key, 'lastTimestamp', reserved)
+  end
+  return {'claimed', f[6], f[7], f[1], f[8], f[9] or '0', f[10] or false, reserved}
 end
 `
 
 /** ARGV: id, token, leaseMs, onlyIf ('1'/'0'), idleMs ('' for none). Returns `claim_one`'s reply. */
 export const CLAIM = `${PRELUDE}${CLAIM_ONE}
-return claim_one(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], now_ms())
+return claim_one(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], '', now_ms())
 `
 
 /**
- * ARGV: leaseMs, onlyIf, idleMs (as for CLAIM), then id, token pairs. Every claim in one script
- * (atomic as a whole, one `TIME`); returns one `claim_one` reply per pair, in order.
+ * ARGV: leaseMs, onlyIf, idleMs (as for CLAIM), reserveFrom ('' for none), then id, token pairs.
+ * Every claim in one script (atomic as a whole, one `TIME`); returns one `claim_one` reply per
+ * pair, in order.
  */
 export const CLAIM_MANY = `${PRELUDE}${CLAIM_ONE}
 local now, out = now_ms(), {}
-for i = 4, #ARGV, 2 do
-  out[#out + 1] = claim_one(ARGV[i], ARGV[i + 1], ARGV[1], ARGV[2], ARGV[3], now)
+for i = 5, #ARGV, 2 do
+  out[#out + 1] = claim_one(ARGV[i], ARGV[i + 1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], now)
 end
 return out
 `

@@ -31,7 +31,10 @@ export function sqliteLeases(table: string) {
 
   // The bodies of the read-decide-update operations; wrapped in transactions once, at
   // prepare time (re-creating better-sqlite3's wrapper per call was 3% of a report's CPU).
-  const claimBody = (installationId: string, options: Parameters<BackendLeases['claim']>[1]) => {
+  const claimBody = (
+    installationId: string,
+    options: Parameters<BackendLeases['claim']>[1] & Parameters<BackendLeases['claimMany']>[1],
+  ) => {
     const row = statements().readForClaim.get(installationId) as ClaimRow | undefined
     if (!row) return { status: 'unknown' as const }
     const now = Date.now()
@@ -39,7 +42,15 @@ export function sqliteLeases(table: string) {
     const fields: LeaseFields = { ...row, pendingMarkedAt: null } // not read by a claim
     const claim = claimLease(record, fields, options, row.envelope, now)
     if (claim.status === 'claimed') {
-      statements().takeLease.run(fields.leaseOwner, fields.leaseUntil, now, now, installationId)
+      // last_timestamp is unchanged unless the claim reserved the next report's timestamp.
+      statements().takeLease.run(
+        fields.leaseOwner,
+        fields.leaseUntil,
+        now,
+        now,
+        record.lastTimestamp,
+        installationId,
+      )
     }
     return claim
   }
@@ -118,7 +129,8 @@ function prepareStatements(db: SqliteDatabase, table: string) {
         last_claimed_at AS lastClaimedAt, sched_at AS schedAt
       FROM ${t} WHERE installation_id = ?`),
     takeLease: db.prepare(`
-      UPDATE ${t} SET lease_owner = ?, lease_until = ?, last_claimed_at = ?, sched_at = ?
+      UPDATE ${t} SET lease_owner = ?, lease_until = ?, last_claimed_at = ?, sched_at = ?,
+        last_timestamp = ?
       WHERE installation_id = ?`),
     renew: db.prepare(`
       UPDATE ${t} SET lease_until = ? WHERE installation_id = ? AND lease_owner = ?`),

@@ -68,6 +68,7 @@ export type SealedLeaseClaim =
       sealed: SealedCredentials
       pendingSeq: number
       lastTimestamp: string | null
+      reservedTimestamp?: string
     }
   | Exclude<LeaseClaim, { status: 'claimed' }>
 

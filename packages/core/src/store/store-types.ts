@@ -34,7 +34,10 @@ export interface InstallationRecord {
   pending: boolean
   /** Epoch ms of the oldest undelivered change, or null. */
   pendingSince: number | null
-  /** The last `timestamp` sent to Vercel for this installation (ISO-8601), or null. */
+  /**
+   * The last `timestamp` sent to Vercel for this installation (ISO-8601), or reserved for a
+   * report about to be sent (`claimMany` with `reserveTimestamp`), or null.
+   */
   lastTimestamp: string | null
   /** Epoch ms of the last report attempt (any outcome), or null if never reported. */
   lastAttemptAt: number | null
@@ -166,8 +169,22 @@ export interface LeaseClaimOptions {
   onlyIf?: { pending: true; idleMs?: number }
 }
 
-/** `claimMany`'s options: those of `claim`, with a token per installation instead of one. */
-export type LeaseBatchOptions = Omit<LeaseClaimOptions, 'token'>
+/**
+ * `claimMany`'s options: those of `claim`, with a token per installation instead of one, and
+ * optionally the reservation of each claimed installation's next report timestamp.
+ */
+export type LeaseBatchOptions = Omit<LeaseClaimOptions, 'token'> & {
+  /**
+   * Given: each claim also reserves the timestamp of the report it is for, in the same atomic
+   * step: max(`from`, stored `lastTimestamp` + 1 ms) as ISO-8601, stored as the new
+   * `lastTimestamp` (nothing else of the record changes) and returned as `reservedTimestamp`.
+   * The holder can then send it without a `reportStarted` write of its own: it is durable
+   * before the claim returns, so no later report, in any process, reuses it. `from` is the
+   * caller's clock (epoch ms) when it sent the claim, i.e. before it reads any balance. A
+   * reservation that no report uses is simply skipped over.
+   */
+  reserveTimestamp?: { from: number }
+}
 
 export type LeaseClaim =
   | {
@@ -177,6 +194,11 @@ export type LeaseClaim =
       pendingSeq: number
       /** The last `timestamp` sent by any process: the floor for the next one. */
       lastTimestamp: string | null
+      /**
+       * With `reserveTimestamp` (`claimMany`): the timestamp reserved for this claim's report,
+       * later than `lastTimestamp` and already stored as the installation's `lastTimestamp`.
+       */
+      reservedTimestamp?: string
     }
   /** Another claim holds a live lease; it ends in at most `retryInMs`. */
   | { status: 'busy'; retryInMs: number }
@@ -200,6 +222,8 @@ export interface StoreLeases {
    * script): one result per entry, in order, the same as calling `claim` for each in turn (an
    * installation listed twice is `busy` the second time if the first entry took it). For a
    * reporter that starts a page of reports: one store round trip instead of one per report.
+   * With `options.reserveTimestamp`, each claim also reserves its report's timestamp (see
+   * `LeaseBatchOptions`), so those reports need no store write before their request.
    */
   claimMany(claims: readonly HeldLease[], options: LeaseBatchOptions): Promise<LeaseClaim[]>
   /** Extends leases still held by their tokens; returns the tokens still held. */

@@ -6,6 +6,7 @@ import {
   markPending,
   rejectGeneration1,
   reportFinished,
+  reportStarted,
   seed,
   settle,
   T0,
@@ -140,6 +141,116 @@ export function describeClaimManyConformance(h: ConformanceHarness): void {
         }
       }
       expect(Object.fromEntries(winners)).toEqual(Object.fromEntries(ids.map((id) => [id, 1])))
+    })
+
+    it('reserves each claimed installation its next timestamp in the same step, after the stored one', async (ctx) => {
+      const leases = leasesOf(ctx)
+      const ids = ['icfg_a', 'icfg_b', 'icfg_c', 'icfg_d', 'icfg_e']
+      await seed(h.store, ids)
+      const from = Date.UTC(2031, 1, 28, 23, 59, 59, 999) // a day, month and ms boundary ahead
+      const later = '2031-03-01T00:00:00.500Z' // stored by a host whose clock runs ahead
+      await h.store.write([
+        reportStarted('icfg_b', T0 + 1, later),
+        reportStarted('icfg_c', T0 + 1, 'not a timestamp'), // counts as none, as in the reporter
+        reportStarted('icfg_d', T0 + 1, later),
+      ])
+      await settle(h.store, ['icfg_e'], T0 + 2)
+      const before = await h.store.getInstallation('icfg_d')
+      expect((await leases.claim('icfg_d', { token: 'other', leaseMs: LONG })).status).toBe(
+        'claimed',
+      )
+      const batch = ids.map((installationId) => ({ installationId, token: `t_${installationId}` }))
+      const claims = await leases.claimMany(batch, {
+        leaseMs: LONG,
+        onlyIf: { pending: true },
+        reserveTimestamp: { from },
+      })
+      expect(statuses(claims)).toEqual(['claimed', 'claimed', 'claimed', 'busy', 'idle'])
+      expect(claims.slice(0, 3)).toMatchObject([
+        { lastTimestamp: null, reservedTimestamp: '2031-02-28T23:59:59.999Z' },
+        { lastTimestamp: later, reservedTimestamp: '2031-03-01T00:00:00.501Z' },
+        { lastTimestamp: 'not a timestamp', reservedTimestamp: '2031-02-28T23:59:59.999Z' },
+      ])
+      // Stored before the claim returned: the next report of any process starts after it.
+      const stored = await Promise.all(ids.map((id) => h.store.getInstallation(id)))
+      expect(stored.map((record) => record?.lastTimestamp)).toEqual([
+        '2031-02-28T23:59:59.999Z',
+        '2031-03-01T00:00:00.501Z',
+        '2031-02-28T23:59:59.999Z',
+        later, // busy: untouched
+        null, // idle: untouched
+      ])
+      // Only the timestamp: the reservation is no report attempt.
+      expect(stored[0]).toMatchObject({ lastAttemptAt: null, pending: true })
+      expect(stored[3]).toEqual(before)
+    })
+
+    it('never reserves a timestamp twice, whatever clock the next claim brings; none without the option', async (ctx) => {
+      const leases = leasesOf(ctx)
+      await seed(h.store, ['icfg_a'])
+      const from = Date.UTC(2030, 0, 1)
+      const reserve = async (at: number, token: string) => {
+        const [claim] = await leases.claimMany([{ installationId: 'icfg_a', token }], {
+          leaseMs: LONG,
+          reserveTimestamp: { from: at },
+        })
+        await leases.release({ installationId: 'icfg_a', token })
+        return (claim as Extract<LeaseClaim, { status: 'claimed' }>).reservedTimestamp
+      }
+      const first = await reserve(from, 't1')
+      // The same instant again (a reservation no report used), then a clock that went back.
+      const second = await reserve(from, 't2')
+      const third = await reserve(from - 3_600_000, 't3')
+      expect([first, second, third]).toEqual([
+        '2030-01-01T00:00:00.000Z',
+        '2030-01-01T00:00:00.001Z',
+        '2030-01-01T00:00:00.002Z',
+      ])
+      const [plain] = await leases.claimMany([{ installationId: 'icfg_a', token: 't4' }], {
+        leaseMs: LONG,
+      })
+      expect(plain).toMatchObject({ status: 'claimed', lastTimestamp: third })
+      expect(plain).not.toHaveProperty('reservedTimestamp')
+      expect((await h.store.getInstallation('icfg_a'))?.lastTimestamp).toBe(third)
+    })
+
+    it('reserves timestamps in the order concurrent batches win the lease, never the same one', async (ctx) => {
+      const leases = leasesOf(ctx)
+      await seed(h.store, ['icfg_a'])
+      const from = Date.UTC(2030, 0, 1)
+      const reserved: string[] = []
+      // Several replicas claim the same installation with the same clock, one after another's
+      // release: each reservation is later than every earlier one.
+      await Promise.all(
+        Array.from({ length: 4 }, async (_, caller) => {
+          for (let round = 0; round < 5; round++) {
+            const token = `c${caller}_${round}`
+            const [claim] = await leases.claimMany([{ installationId: 'icfg_a', token }], {
+              leaseMs: LONG,
+              reserveTimestamp: { from },
+            })
+            if (claim?.status !== 'claimed') continue
+            reserved.push(claim.reservedTimestamp!)
+            await leases.release({ installationId: 'icfg_a', token })
+          }
+        }),
+      )
+      expect(reserved.length).toBeGreaterThan(0)
+      expect(new Set(reserved).size).toBe(reserved.length)
+      expect([...reserved].sort()).toEqual(reserved) // taken in lease order
+    })
+
+    it('refuses a reservation time that is no epoch ms with ERR_STORE, claiming nothing', async (ctx) => {
+      const leases = leasesOf(ctx)
+      await seed(h.store, ['icfg_a'])
+      const claims = [{ installationId: 'icfg_a', token: 't' }]
+      for (const from of [-1, 1.5, Number.NaN, '1'] as unknown as number[]) {
+        await expect(
+          leases.claimMany(claims, { leaseMs: LONG, reserveTimestamp: { from } }),
+        ).rejects.toMatchObject({ code: 'ERR_STORE' })
+      }
+      expect((await leases.claim('icfg_a', { token: 't2', leaseMs: LONG })).status).toBe('claimed')
+      expect((await h.store.getInstallation('icfg_a'))?.lastTimestamp).toBeNull()
     })
 
     it('refuses a tampered token with ERR_DECRYPTION_FAILED and keeps none of the batch', async (ctx) => {
