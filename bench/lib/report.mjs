@@ -25,7 +25,7 @@ function rows(figures, { judged }) {
       max: formatNumber(max),
       goal: goalText(figure.goal),
       verdict,
-      detail: figure.detail,
+      detail: figure.detail ?? '',
       rounds: figure.samples.length,
     }
   })
