@@ -218,18 +218,24 @@ async function open(
   }
 }
 
+const DAY_MS = 86_400_000
+
 /**
  * The reserved timestamp, if this report may send it as is: reserved recently enough (see
- * `RESERVATION_FRESH_MS`) and later than every timestamp this process has sent for the
- * installation (the store's floor already covers other processes; this guards the rest).
+ * `RESERVATION_FRESH_MS`), on the same UTC day as now (Vercel keeps the latest report per day,
+ * week and month: balances read just after midnight must not be labelled with the day before),
+ * and later than every timestamp this process has sent for the installation (the store's floor
+ * already covers other processes; this guards the rest).
  */
-function usableReservation(
+export function usableReservation(
   reserved: { timestamp: string; at: number } | undefined,
   floor: string | null,
   now: number,
 ): string | null {
   if (!reserved || now - reserved.at > RESERVATION_FRESH_MS) return null
-  if (floor && Date.parse(floor) >= Date.parse(reserved.timestamp)) return null
+  const reservedMs = Date.parse(reserved.timestamp)
+  if (Math.floor(reservedMs / DAY_MS) !== Math.floor(now / DAY_MS)) return null
+  if (floor && Date.parse(floor) >= reservedMs) return null
   return reserved.timestamp
 }
 
