@@ -123,6 +123,14 @@ function reportSides(framework, { rates, cpu }, sides) {
   }
 }
 
+/** The recommended form, on which the goal is judged. */
+const RECOMMENDED_SIDE = (name, goal, detail) => ({
+  label: `${name} with withBalanceHook(options, handler) (recommended form)`,
+  short: `${name} withBalanceHook(handler), recommended`,
+  goal,
+  detail,
+})
+
 /** The recommended form with a reporter whose notify() only counts: the hook's own cost. */
 const STUB_SIDE = (name) => ({
   label: `${name} with withBalanceHook(options, handler), notify() a no-op`,
@@ -145,12 +153,7 @@ async function honoOverHttp(goal) {
   )
   reportSides('hono', measured, {
     plain: { label: 'Hono without hook' },
-    wrapper: {
-      label: 'Hono with withBalanceHook(options, handler) (recommended form)',
-      short: 'Hono withBalanceHook(handler), recommended',
-      goal,
-      detail: "the route keeps Hono's single-handler fast path",
-    },
+    wrapper: RECOMMENDED_SIDE('Hono', goal, "the route keeps Hono's single-handler fast path"),
     middleware: {
       label: 'Hono with app.use(path, balanceHook(options)) (middleware form)',
       short: 'Hono balanceHook middleware',
@@ -178,12 +181,7 @@ async function expressOverHttp(goal) {
   )
   reportSides('express', measured, {
     plain: { label: 'Express without hook' },
-    wrapper: {
-      label: 'Express with withBalanceHook(options, handler) (recommended form)',
-      short: 'Express withBalanceHook(handler), recommended',
-      goal,
-      detail: 'no extra layer or next() step',
-    },
+    wrapper: RECOMMENDED_SIDE('Express', goal, 'no extra layer or next() step'),
     route: {
       label: 'Express with app.post(path, balanceHook(options), handler) (middleware form)',
       short: 'Express balanceHook middleware in the route',
