@@ -274,7 +274,7 @@ export function createBalanceReporter(options: BalanceReporterOptions): BalanceR
         dispatcher.request(installationId, 'notify')
         if (leases) {
           // Every change needs a mark stored after it: the claim of another process's report
-          // may already have passed the previous one (see lease-coordinator.ts). Keyed by the
+          // may already have passed the previous one (see claim-policy.ts). Keyed by the
           // bare id (marks are the only writes enqueued once): no string built per notify().
           writes.enqueueOnce(installationId, {
             type: 'markPending',
