@@ -10,7 +10,7 @@ import {
   parseRetryAfterMs,
   type RetryPolicy,
 } from './retry-policy.js'
-import type { SubmitResult, VercelClientOptions } from './submitter-types.js'
+import type { AbortSignalLike, SubmitResult, VercelClientOptions } from './submitter-types.js'
 
 /** What the loop shares across calls: one pool, one rate-limit gate, one close signal. */
 export interface LoopContext {
@@ -58,11 +58,17 @@ export async function executeWithRetries(
   const waitSignals = [...request.signals, context.closeSignal]
 
   for (;;) {
-    const gateWaitMs = context.gate.remainingMs()
-    if (gateWaitMs > context.policy.maxRetryAfterMs) {
-      return end('failed', tooLongError(gateWaitMs, context.policy, 'rate_limited'))
+    // Checked again after every wait: timers count from the event loop's cached clock, so on a
+    // busy loop a wait can end a few ms before the wall-clock instant a Retry-After named.
+    let gateWaitMs = context.gate.remainingMs()
+    while (gateWaitMs > 0) {
+      if (gateWaitMs > context.policy.maxRetryAfterMs) {
+        return end('failed', tooLongError(gateWaitMs, context.policy, 'rate_limited'))
+      }
+      if (!(await abortableSleep(gateWaitMs, waitSignals))) return stopped()
+      gateWaitMs = context.gate.remainingMs()
     }
-    if (!(await abortableSleep(gateWaitMs, waitSignals))) return stopped()
+    if (waitSignals.some(isAborted)) return stopped()
 
     attempts++
     const result = await sendAttempt(context.dispatcher, request)
@@ -115,8 +121,24 @@ export async function executeWithRetries(
       delayMs: decision.delayMs,
       reason: decision.reason,
     })
-    if (!(await abortableSleep(decision.delayMs, waitSignals))) return stopped()
+    const retryAt = context.now() + decision.delayMs
+    if (!(await sleepUntil(retryAt, waitSignals, context.now))) return stopped()
   }
+}
+
+/**
+ * Waits until `deadlineMs` by `now()`, waiting again when a timer ended early (see the gate
+ * above): a Retry-After is honoured by the clock, not by a timer's idea of it. False if aborted.
+ */
+async function sleepUntil(
+  deadlineMs: number,
+  signals: readonly AbortSignalLike[],
+  now: () => number,
+): Promise<boolean> {
+  for (let leftMs = deadlineMs - now(); leftMs > 0; leftMs = deadlineMs - now()) {
+    if (!(await abortableSleep(leftMs, signals))) return false
+  }
+  return true
 }
 
 function tooLongError(waitMs: number, policy: RetryPolicy, serverCode: string): VercelErrorInfo {
@@ -125,3 +147,5 @@ function tooLongError(waitMs: number, policy: RetryPolicy, serverCode: string): 
     message: `Vercel asked to wait ${waitMs} ms (${serverCode}), longer than maxRetryAfterMs (${policy.maxRetryAfterMs} ms)`,
   }
 }
+
+const isAborted = (signal: AbortSignalLike) => signal.aborted

@@ -57,6 +57,21 @@ describe('retries and backoff', () => {
     expect(gap).toBeLessThan(1_000 + LATE_MS)
   })
 
+  it('never sends before the Retry-After instant, even when a wait ends early by the clock', async () => {
+    // A clock running 10% slow: every timer ends "early" by it, as timers counting from a busy
+    // event loop's cached clock do by a few ms. The client must wait again until it is time.
+    const startedAt = Date.now()
+    const now = () => startedAt + (Date.now() - startedAt) * 0.9
+    const server = await harness.server()
+    const arrivals: number[] = []
+    server.onRequest = () => arrivals.push(now())
+    server.script({ status: 503, headers: { 'retry-after': '1' } })
+    const client = harness.client(server.url, { random: () => 0, now })
+    expect(await submit(client)).toMatchObject({ outcome: 'delivered', attempts: 2 })
+    // The client received the 503 after the server saw the request: its wait ends later still.
+    expect(arrivals[1]! - arrivals[0]!).toBeGreaterThanOrEqual(1_000)
+  })
+
   it('honours Retry-After as an HTTP date, using the injected clock', async () => {
     const serverDateMs = Math.ceil(Date.now() / 1_000) * 1_000 + 60_000
     // The client believes it is 150 ms before the date the server names.
