@@ -74,10 +74,7 @@ export class ClaimAhead {
     const plan: ClaimPlan = {
       done: (installationId) => {
         if (this.planned.get(installationId)?.plan === plan) this.planned.delete(installationId)
-        const ahead = this.claimedAhead.get(installationId)
-        if (ahead?.chunk.plan !== plan) return
-        this.claimedAhead.delete(installationId)
-        this.giveBack(installationId, ahead.claimed)
+        this.giveBackAhead(installationId, plan)
       },
     }
     let previous = this.lastPlanned
@@ -137,10 +134,7 @@ export class ClaimAhead {
   forget(installationId: string): void {
     if (this.planned.size === 0 && this.claimedAhead.size === 0) return // the usual case
     this.planned.delete(installationId)
-    const ahead = this.claimedAhead.get(installationId)
-    if (!ahead) return
-    this.claimedAhead.delete(installationId)
-    this.giveBack(installationId, ahead.claimed)
+    this.giveBackAhead(installationId)
   }
 
   /** The lease claimed ahead with `token` was lost before its report took it. */
@@ -163,7 +157,7 @@ export class ClaimAhead {
   private startClaim(chunk: ClaimChunk): void {
     if (chunk.claiming) return
     // Leave out installations whose report was dropped before the chunk's turn came.
-    const ids = chunk.ids.filter((id) => this.planned.get(id) === chunk || chunk.awaiting.has(id))
+    const ids = chunk.ids.filter((id) => this.wants(chunk, id))
     chunk.claiming = ids.length === 0 ? Promise.resolve() : this.track(this.claimChunk(chunk, ids))
   }
 
@@ -196,10 +190,22 @@ export class ClaimAhead {
       const id = ids[i]!
       policy.answered(id)
       const claimed = held.hold(id, tokens[i]!, claim, requestedAt, true)
-      const wanted = this.planned.get(id) === chunk || chunk.awaiting.has(id)
-      if (wanted && !this.closed) this.claimedAhead.set(id, { claimed, chunk })
+      if (this.wants(chunk, id) && !this.closed) this.claimedAhead.set(id, { claimed, chunk })
       else this.giveBack(id, claimed)
     }
+  }
+
+  /** Whether the installation's report still counts on the chunk's claim (not dropped). */
+  private wants(chunk: ClaimChunk, installationId: string): boolean {
+    return this.planned.get(installationId) === chunk || chunk.awaiting.has(installationId)
+  }
+
+  /** Gives back the lease claimed ahead for the installation (only if `plan`'s, when given). */
+  private giveBackAhead(installationId: string, plan?: ClaimPlan): void {
+    const ahead = this.claimedAhead.get(installationId)
+    if (!ahead || (plan && ahead.chunk.plan !== plan)) return
+    this.claimedAhead.delete(installationId)
+    this.giveBack(installationId, ahead.claimed)
   }
 
   /** Frees a lease claimed ahead that no report will take. */
