@@ -1,12 +1,6 @@
 import { nextTimestamp } from '../reporter/monotonic-timestamp.js'
-import type { SealedLeaseClaim } from './store-backend.js'
-import type {
-  InstallationRecord,
-  LeaseBatchOptions,
-  LeaseClaimOptions,
-  StoreWrite,
-  UnattendedQuery,
-} from './store-types.js'
+import type { OneClaimOptions, SealedLeaseClaim } from './store-backend.js'
+import type { InstallationRecord, StoreWrite, UnattendedQuery } from './store-types.js'
 
 /**
  * The reference semantics of `StoreLeases`, as plain functions on a record and its coordination
@@ -91,7 +85,7 @@ export function applyLeaseSideOfWrite(
 export function claimLease(
   record: InstallationRecord,
   f: LeaseFields,
-  options: LeaseClaimOptions & Pick<LeaseBatchOptions, 'reserveTimestamp'>,
+  options: OneClaimOptions,
   envelope: string,
   now: number,
 ): SealedLeaseClaim {

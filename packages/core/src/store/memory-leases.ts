@@ -10,19 +10,15 @@ import {
   reserveForSweep,
 } from './lease-transitions.js'
 import type { MemoryRow } from './memory-store.js'
-import type { BackendLeases } from './store-backend.js'
-import type { InstallationRecord, LeaseBatchOptions, LeaseClaimOptions } from './store-types.js'
+import type { BackendLeases, OneClaimOptions } from './store-backend.js'
+import type { InstallationRecord } from './store-types.js'
 
 /** Leases over the memory store's rows, on this process's clock. */
 export function memoryLeases(rows: Map<string, MemoryRow>): BackendLeases {
   const select = (keep: (row: MemoryRow) => boolean) => [...rows.values()].filter(keep)
   const ids = (list: MemoryRow[], limit: number) =>
     list.slice(0, limit).map((row) => row.record.installationId)
-  const claimOne = (
-    installationId: string,
-    options: LeaseClaimOptions & Pick<LeaseBatchOptions, 'reserveTimestamp'>,
-    now: number,
-  ) => {
+  const claimOne = (installationId: string, options: OneClaimOptions, now: number) => {
     const row = rows.get(installationId)
     if (!row) return { status: 'unknown' as const }
     return claimLease(row.record, leaseFieldsOf(row), options, row.envelope, now)

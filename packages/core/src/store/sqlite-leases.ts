@@ -1,6 +1,6 @@
 import { claimLease, type LeaseFields } from './lease-transitions.js'
 import type { SqliteDatabase } from './sqlite-driver.js'
-import type { BackendLeases } from './store-backend.js'
+import type { BackendLeases, OneClaimOptions } from './store-backend.js'
 import type { InstallationRecord } from './store-types.js'
 
 type Statements = ReturnType<typeof prepareStatements>
@@ -31,10 +31,7 @@ export function sqliteLeases(table: string) {
 
   // The bodies of the read-decide-update operations; wrapped in transactions once, at
   // prepare time (re-creating better-sqlite3's wrapper per call was 3% of a report's CPU).
-  const claimBody = (
-    installationId: string,
-    options: Parameters<BackendLeases['claim']>[1] & Parameters<BackendLeases['claimMany']>[1],
-  ) => {
+  const claimBody = (installationId: string, options: OneClaimOptions) => {
     const row = statements().readForClaim.get(installationId) as ClaimRow | undefined
     if (!row) return { status: 'unknown' as const }
     const now = Date.now()

@@ -72,6 +72,9 @@ export type SealedLeaseClaim =
     }
   | Exclude<LeaseClaim, { status: 'claimed' }>
 
+/** One installation's claim: `claim`'s options, or an entry of `claimMany` with the batch's. */
+export type OneClaimOptions = LeaseClaimOptions & Pick<LeaseBatchOptions, 'reserveTimestamp'>
+
 export interface BackendLeases {
   claim(installationId: string, options: LeaseClaimOptions): MaybePromise<SealedLeaseClaim>
   /** As `StoreLeases.claimMany`; the installation ids are distinct (the wrapper sees to it). */
