@@ -1,5 +1,12 @@
 import type { AbortSignalLike } from './submitter-types.js'
 
+/** True if any of the signals has aborted. */
+export function anyAborted(signals: readonly AbortSignalLike[]): boolean {
+  return signals.some(isAborted)
+}
+
+const isAborted = (signal: AbortSignalLike) => signal.aborted
+
 /**
  * Waits `ms`, or less if any signal aborts. Resolves `true` when the full wait elapsed and
  * `false` when it was cut short; never rejects, so callers branch instead of catching.
@@ -11,7 +18,7 @@ export function abortableSleep(
   signals: ReadonlyArray<AbortSignalLike | undefined>,
 ): Promise<boolean> {
   const active = signals.filter((signal): signal is AbortSignalLike => signal !== undefined)
-  if (active.some((signal) => signal.aborted)) return Promise.resolve(false)
+  if (anyAborted(active)) return Promise.resolve(false)
   if (ms <= 0) return Promise.resolve(true)
   return new Promise((resolve) => {
     const finish = (completed: boolean) => {

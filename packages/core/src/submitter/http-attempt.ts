@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events'
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Dispatcher } from 'undici'
+import { anyAborted } from './abortable-sleep.js'
 import {
   MAX_ERROR_BODY_BYTES,
   parseVercelError,
@@ -56,7 +57,7 @@ export async function sendAttempt(
   request: AttemptRequest,
 ): Promise<AttemptResult> {
   const { signals } = request
-  if (signals.some((signal) => signal.aborted)) return { kind: 'aborted' }
+  if (anyAborted(signals)) return { kind: 'aborted' }
   // undici takes an EventEmitter as the request's abort signal (documented alongside
   // AbortSignal); one costs ~0.2 µs against ~3.5 µs for an AbortController, once per attempt.
   const abort = new EventEmitter()
@@ -97,7 +98,7 @@ export async function sendAttempt(
     return { kind: 'response', status, headers, vercelRequestId, successBody: null, error }
   } catch (error) {
     if (timedOut) return { kind: 'timeout' }
-    if (signals.some((signal) => signal.aborted)) return { kind: 'aborted' }
+    if (anyAborted(signals)) return { kind: 'aborted' }
     const code = networkErrorCode(error)
     if (code !== null && TIMEOUT_CODES.has(code)) return { kind: 'timeout' }
     if (code !== null && CLOSED_CODES.has(code)) return { kind: 'closed' }

@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici'
-import { abortableSleep } from './abortable-sleep.js'
+import { abortableSleep, anyAborted } from './abortable-sleep.js'
 import { type AttemptRequest, sendAttempt } from './http-attempt.js'
 import type { NotBeforeGate } from './not-before-gate.js'
 import type { VercelErrorInfo } from './response-body.js'
@@ -68,7 +68,7 @@ export async function executeWithRetries(
       if (!(await abortableSleep(gateWaitMs, waitSignals))) return stopped()
       gateWaitMs = context.gate.remainingMs()
     }
-    if (waitSignals.some(isAborted)) return stopped()
+    if (anyAborted(waitSignals)) return stopped()
 
     attempts++
     const result = await sendAttempt(context.dispatcher, request)
@@ -147,5 +147,3 @@ function tooLongError(waitMs: number, policy: RetryPolicy, serverCode: string): 
     message: `Vercel asked to wait ${waitMs} ms (${serverCode}), longer than maxRetryAfterMs (${policy.maxRetryAfterMs} ms)`,
   }
 }
-
-const isAborted = (signal: AbortSignalLike) => signal.aborted
