@@ -91,11 +91,11 @@ export function postgresLeases(pool: () => PgPool, table: string): BackendLeases
     return Promise.all(
       rows.map((row, i): SealedLeaseClaim | Promise<SealedLeaseClaim> => {
         if (row.id !== null) return claimedFrom(row)
-        if (row.state === null) return { status: 'unknown' }
-        if (row.state !== 'active')
-          return { status: 'inactive', tokenState: row.state as TokenState }
-        if (row.live) return { status: 'busy', retryInMs: Math.max(1, row.remainingMs as number) }
-        if (!row.owed) return { status: 'idle' }
+        const { state: tokenState, live, remainingMs, owed } = row
+        const refused = refusal(
+          tokenState === null ? undefined : { tokenState, live, remainingMs, owed },
+        )
+        if (refused) return refused
         // Claimable by the snapshot, yet not taken: another transaction holds the row right
         // now, or changed it since. Rare; the single claim waits for the row and decides.
         const { installationId, token } = claims[i]!
@@ -135,12 +135,8 @@ export function postgresLeases(pool: () => PgPool, table: string): BackendLeases
       const row = taken.rows[0]
       if (row) return claimedFrom(row)
       const why = (await pool().query(explainSql, [installationId, ...onlyIf])).rows[0]
-      if (!why) return { status: 'unknown' }
-      if (why.tokenState !== 'active') {
-        return { status: 'inactive', tokenState: why.tokenState as TokenState }
-      }
-      if (why.live) return { status: 'busy', retryInMs: Math.max(1, why.remainingMs as number) }
-      if (!why.owed) return { status: 'idle' }
+      const refused = refusal(why as Explanation | undefined)
+      if (refused) return refused
     }
     return { status: 'busy', retryInMs: 10 }
   }
@@ -215,6 +211,28 @@ export function postgresLeases(pool: () => PgPool, table: string): BackendLeases
       return ids(reserved.rows)
     },
   }
+}
+
+/** A row's state as `explainSql` (and `claimManySql` for the rows it did not take) reads it. */
+interface Explanation {
+  tokenState: unknown
+  live: unknown
+  remainingMs: unknown
+  owed: unknown
+}
+
+/**
+ * Why a claim did not take the row (undefined: no such installation), or null if it looked
+ * claimable: a lease freed, or a row changed, after the claim's snapshot (claim again).
+ */
+function refusal(why: Explanation | undefined): SealedLeaseClaim | null {
+  if (!why) return { status: 'unknown' }
+  if (why.tokenState !== 'active') {
+    return { status: 'inactive', tokenState: why.tokenState as TokenState }
+  }
+  if (why.live) return { status: 'busy', retryInMs: Math.max(1, why.remainingMs as number) }
+  if (!why.owed) return { status: 'idle' }
+  return null
 }
 
 function claimedFrom(row: Record<string, unknown>): SealedLeaseClaim {
