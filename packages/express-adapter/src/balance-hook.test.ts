@@ -165,3 +165,37 @@ describe('withBalanceHook (Express): what only the handler-wrapping form does', 
     await expect.poll(() => [...kit.notified].sort()).toEqual(['icfg_locals', 'icfg_p'])
   })
 })
+
+describe('req.balances (Express): which reporter each request sees', () => {
+  it('is the reporter of the hook that saw the request, undefined where no hook did, and assignable', async () => {
+    const app = express()
+    const other: string[] = []
+    const otherReporter = { ...kit.reporter, notify: (id: string) => void other.push(id) }
+    const seen: Record<string, unknown> = {}
+    const record =
+      (name: string): RequestHandler =>
+      (req, res) => {
+        req.balances?.notify(`icfg_${name}`)
+        seen[name] = req.balances === undefined ? 'none' : 'some'
+        res.status(204).end()
+      }
+    const hooked = (reporter: BalanceHookOptions['reporter'], name: string) =>
+      withBalanceHook({ reporter, installationId: () => undefined }, record(name))
+    app.post('/first', hooked(kit.reporter, 'first'))
+    app.post('/second', hooked(otherReporter, 'second'))
+    app.post('/unhooked', record('unhooked'))
+    app.post('/assigned', (req, res) => {
+      req.balances = otherReporter
+      req.balances.notify('icfg_assigned')
+      res.status(204).end()
+    })
+    // The same request objects' prototype serves every route: each must still see its own.
+    server = await listenLocally(createServer(app), {})
+    for (const path of ['first', 'second', 'unhooked', 'assigned', 'first', 'unhooked']) {
+      expect((await fetch(`${server.origin}/${path}`, { method: 'POST' })).status).toBe(204)
+    }
+    expect(kit.notified).toEqual(['icfg_first', 'icfg_first'])
+    expect(other).toEqual(['icfg_second', 'icfg_assigned'])
+    expect(seen).toEqual({ first: 'some', second: 'some', unhooked: 'none' })
+  })
+})

@@ -1,6 +1,7 @@
 import { type BalanceReporter, createBalanceHookCore, type Logger } from '@prepaid-balances/core'
 import type { Request, RequestHandler, Response } from 'express'
 import type { WaitUntil } from './express-types.js'
+import { exposeReporterOnRequest } from './request-balances.js'
 
 export interface BalanceHookOptions {
   reporter: BalanceReporter
@@ -55,8 +56,8 @@ function createExpressHook(options: BalanceHookOptions) {
 
   /** `mergeLater`: the answering route may see other params than `req.params` holds now. */
   const watch = (req: Request, res: HookedResponse, mergeLater: boolean) => {
-    req.balances = reporter
     res.locals.balances = reporter
+    exposeReporterOnRequest(req, reporter)
     // By the time the response has finished, Express may have replaced req.params with the
     // answering route's. A param seen now is kept; otherwise the two views are merged at the end
     // (copying them on every request cost ~1.5 µs).
