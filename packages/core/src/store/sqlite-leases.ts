@@ -71,7 +71,14 @@ export function sqliteLeases(table: string) {
   const claimManyBody = (
     claims: Parameters<BackendLeases['claimMany']>[0],
     options: Parameters<BackendLeases['claimMany']>[1],
-  ) => claims.map(({ installationId, token }) => claimBody(installationId, { ...options, token }))
+  ) => {
+    // One options object for the chunk: a claim reads `token` only while it runs.
+    const each = { ...options, token: '' }
+    return claims.map(({ installationId, token }) => {
+      each.token = token
+      return claimBody(installationId, each)
+    })
+  }
   const renewBody = (held: Parameters<BackendLeases['renew']>[0], leaseMs: number) => {
     const until = Date.now() + leaseMs
     return held
