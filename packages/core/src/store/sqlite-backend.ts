@@ -132,20 +132,23 @@ function applyWrite(sql: Statements, write: StoreWrite): void {
     case 'reportStarted':
       sql.reportStarted.run(write.timestamp, write.at, write.at, write.installationId)
       return
-    case 'reportFinished':
-      sql.reportFinished.run({
-        id: write.installationId,
-        outcome: write.outcome,
-        status: write.status ?? null,
-        at: write.at,
-        deliveredAt: write.outcome === 'delivered' ? write.at : null,
-        clear: write.clearPending ? 1 : 0,
-        seq: write.lease?.pendingSeq ?? null,
-        leaseToken: write.lease?.token ?? null,
-        generation: write.tokenGeneration ?? null,
-        tokenState: write.tokenState ?? null,
-      })
+    case 'reportFinished': {
+      const { lease, tokenState, clearPending } = write
+      const seq = lease?.pendingSeq ?? null
+      const deliveredAt = write.outcome === 'delivered' ? write.at : null
+      const params: unknown[] = [
+        write.outcome,
+        write.status ?? null,
+        write.at,
+        write.at,
+        deliveredAt,
+      ]
+      if (clearPending) params.push(seq, seq, seq, seq)
+      if (tokenState) params.push(write.tokenGeneration ?? null, tokenState)
+      params.push(lease?.token ?? null, lease?.token ?? null, write.installationId)
+      sql.reportFinished[(clearPending ? 1 : 0) + (tokenState ? 2 : 0)]!.run(params)
       return
+    }
     default:
       throw new TypeError(`unknown store write type "${(write as { type: unknown }).type}"`)
   }
@@ -204,22 +207,37 @@ function prepareStatements(db: SqliteDatabase, table: string) {
       WHERE installation_id = ?`),
     // The token state changes only if the generation matches (NULL never does). Under a lease,
     // pending is cleared only if no change was marked since the claim, and the lease is freed.
-    reportFinished: db.prepare(`
-      UPDATE ${t} SET last_outcome = @outcome, last_status = @status, last_attempt_at = @at,
-        updated_at = @at, last_delivered_at = COALESCE(@deliveredAt, last_delivered_at),
-        pending = CASE WHEN @clear = 1 AND (@seq IS NULL OR pending_seq = @seq) THEN 0
-          ELSE pending END,
-        pending_since = CASE WHEN @clear = 1 AND (@seq IS NULL OR pending_seq = @seq) THEN NULL
-          ELSE pending_since END,
-        token_state = CASE WHEN token_generation = @generation THEN COALESCE(@tokenState, token_state)
-          ELSE token_state END,
-        lease_until = CASE WHEN lease_owner = @leaseToken THEN NULL ELSE lease_until END,
-        lease_owner = CASE WHEN lease_owner = @leaseToken THEN NULL ELSE lease_owner END
-      WHERE installation_id = @id`),
+    // Indexed by [clearPending, tokenState given]: a column left out of SET leaves the indexes
+    // that read it untouched (SQLite rewrites every index whose columns are SET, changed or not).
+    reportFinished: [0, 1, 2, 3].map((variant) =>
+      db.prepare(reportFinishedSql(t, (variant & 1) === 1, variant >= 2)),
+    ),
     listEnvelopes: db.prepare(`
       SELECT installation_id AS installationId, token_envelope AS envelope FROM ${t}
       WHERE installation_id > ? ORDER BY installation_id LIMIT ?`),
     replaceEnvelope: db.prepare(`
       UPDATE ${t} SET token_envelope = ? WHERE installation_id = ? AND token_envelope = ?`),
   }
+}
+
+/** `reportFinished` as positional parameters (binding an object of named ones costs more). */
+function reportFinishedSql(t: string, clearPending: boolean, tokenState: boolean): string {
+  const sets = [
+    'last_outcome = ?, last_status = ?, last_attempt_at = ?, updated_at = ?',
+    'last_delivered_at = COALESCE(?, last_delivered_at)',
+  ]
+  if (clearPending) {
+    sets.push(
+      'pending = CASE WHEN ? IS NULL OR pending_seq = ? THEN 0 ELSE pending END',
+      'pending_since = CASE WHEN ? IS NULL OR pending_seq = ? THEN NULL ELSE pending_since END',
+    )
+  }
+  if (tokenState) {
+    sets.push('token_state = CASE WHEN token_generation = ? THEN ? ELSE token_state END')
+  }
+  sets.push(
+    'lease_until = CASE WHEN lease_owner = ? THEN NULL ELSE lease_until END',
+    'lease_owner = CASE WHEN lease_owner = ? THEN NULL ELSE lease_owner END',
+  )
+  return `UPDATE ${t} SET ${sets.join(',\n    ')}\n  WHERE installation_id = ?`
 }

@@ -5,19 +5,20 @@ import type { InstallationRecord } from './store-types.js'
 
 type Statements = ReturnType<typeof prepareStatements>
 
-interface ClaimRow {
-  envelope: string
-  tokenType: string
-  tokenState: InstallationRecord['tokenState']
-  tokenGeneration: number
-  pending: number
-  lastTimestamp: string | null
-  pendingSeq: number
-  leaseOwner: string | null
-  leaseUntil: number | null
-  lastClaimedAt: number | null
-  schedAt: number | null
-}
+/** `readForClaim`'s row as an array (`.raw()`): no object with named keys built per claim. */
+type ClaimRow = [
+  envelope: string,
+  tokenType: string,
+  tokenState: InstallationRecord['tokenState'],
+  tokenGeneration: number,
+  pending: number,
+  lastTimestamp: string | null,
+  pendingSeq: number,
+  leaseOwner: string | null,
+  leaseUntil: number | null,
+  lastClaimedAt: number | null,
+  schedAt: number | null,
+]
 
 /**
  * Leases for processes that share one SQLite file. Each operation is one `BEGIN IMMEDIATE`
@@ -35,9 +36,24 @@ export function sqliteLeases(table: string) {
     const row = statements().readForClaim.get(installationId) as ClaimRow | undefined
     if (!row) return { status: 'unknown' as const }
     const now = Date.now()
-    const record = { ...row, pending: row.pending === 1 } as unknown as InstallationRecord
-    const fields: LeaseFields = { ...row, pendingMarkedAt: null } // not read by a claim
-    const claim = claimLease(record, fields, options, row.envelope, now)
+    const [envelope, tokenType, tokenState, tokenGeneration, pending, lastTimestamp] = row
+    // Only the record fields a claim reads (lease-transitions.ts `claimLease`).
+    const record = {
+      tokenType,
+      tokenState,
+      tokenGeneration,
+      pending: pending === 1,
+      lastTimestamp,
+    } as InstallationRecord
+    const fields: LeaseFields = {
+      pendingSeq: row[6],
+      leaseOwner: row[7],
+      leaseUntil: row[8],
+      lastClaimedAt: row[9],
+      schedAt: row[10],
+      pendingMarkedAt: null, // not read by a claim
+    }
+    const claim = claimLease(record, fields, options, envelope, now)
     if (claim.status === 'claimed') {
       // last_timestamp is unchanged unless the claim reserved the next report's timestamp.
       statements().takeLease.run(
@@ -55,7 +71,14 @@ export function sqliteLeases(table: string) {
   const claimManyBody = (
     claims: Parameters<BackendLeases['claimMany']>[0],
     options: Parameters<BackendLeases['claimMany']>[1],
-  ) => claims.map(({ installationId, token }) => claimBody(installationId, { ...options, token }))
+  ) => {
+    // One options object for the chunk: a claim reads `token` only while it runs.
+    const each = { ...options, token: '' }
+    return claims.map(({ installationId, token }) => {
+      each.token = token
+      return claimBody(installationId, each)
+    })
+  }
   const renewBody = (held: Parameters<BackendLeases['renew']>[0], leaseMs: number) => {
     const until = Date.now() + leaseMs
     return held
@@ -119,12 +142,12 @@ export function sqliteLeases(table: string) {
 function prepareStatements(db: SqliteDatabase, table: string) {
   const t = `"${table}"`
   return {
-    readForClaim: db.prepare(`
-      SELECT token_envelope AS envelope, token_type AS tokenType, token_state AS tokenState,
-        token_generation AS tokenGeneration, pending, last_timestamp AS lastTimestamp,
-        pending_seq AS pendingSeq, lease_owner AS leaseOwner, lease_until AS leaseUntil,
-        last_claimed_at AS lastClaimedAt, sched_at AS schedAt
-      FROM ${t} WHERE installation_id = ?`),
+    readForClaim: db
+      .prepare(`
+        SELECT token_envelope, token_type, token_state, token_generation, pending, last_timestamp,
+          pending_seq, lease_owner, lease_until, last_claimed_at, sched_at
+        FROM ${t} WHERE installation_id = ?`)
+      .raw(),
     takeLease: db.prepare(`
       UPDATE ${t} SET lease_owner = ?, lease_until = ?, last_claimed_at = ?, sched_at = ?,
         last_timestamp = ?
