@@ -46,8 +46,9 @@ export function postgresLeases(pool: () => PgPool, table: string): BackendLeases
       'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') END`
 
   // A page of claims in one statement. The claimable rows are locked in id order with SKIP
-  // LOCKED, so two replicas' batches never wait on each other (nor deadlock); the others are
-  // explained from the statement's snapshot, as `explainSql` does for one claim.
+  // LOCKED, so two replicas' batches never wait on each other (nor deadlock); the others (only
+  // they: a taken row needs no explanation) are explained from the statement's snapshot, as
+  // `explainSql` does for one claim.
   const claimManySql = `
     WITH ${clock},
     wanted AS (
@@ -71,7 +72,12 @@ export function postgresLeases(pool: () => PgPool, table: string): BackendLeases
       (s.lease_until - clock.now)::float8 AS "remainingMs", ${owed('$4', '$5', 's')} AS owed
     FROM wanted CROSS JOIN clock
       LEFT JOIN taken ON taken.id = wanted.id
-      LEFT JOIN ${table} AS s ON s.installation_id = wanted.id
+      LEFT JOIN LATERAL (
+        -- OFFSET 0 keeps this a subquery, so \`taken.id IS NULL\` gates the lookup (a one-time
+        -- filter per row): a taken row is not looked up again. As a plain join condition it
+        -- would only filter after the lookup.
+        SELECT * FROM ${table} AS s0
+        WHERE s0.installation_id = wanted.id AND taken.id IS NULL OFFSET 0) AS s ON true
     ORDER BY wanted.ord`
 
   async function claimMany(
