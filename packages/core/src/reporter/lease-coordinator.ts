@@ -24,10 +24,11 @@ export interface LeaseCoordinatorOptions {
   /** How many leases `claimAhead` takes per store call. */
   claimChunk: number
   /**
-   * Awaited before every claim: commits this process's pending marks and finished reports, so
-   * the claim sees them (whether a report is still owed; the end of this process's own lease).
+   * Awaited before every claim of the installation: commits this process's pending marks of it
+   * and its finished reports, so the claim sees them (whether a report is still owed; the end of
+   * this process's own lease).
    */
-  beforeClaim?: () => Promise<void>
+  beforeClaim?: (installationId: string) => Promise<void>
   logger: Logger
 }
 
@@ -64,7 +65,7 @@ export class LeaseCoordinator {
     if (ahead) return ahead
     const released = this.ahead.releaseOf(installationId)
     if (released) await released // else the claim could find this process's own lease
-    await this.options.beforeClaim?.()
+    await this.options.beforeClaim?.(installationId)
     const token = this.held.nextToken()
     const requestedAt = Date.now()
     const claim = await this.options.leases.claim(installationId, {

@@ -86,4 +86,37 @@ describe('WriteBehindQueue', () => {
     expect(batches).toEqual([1, 1])
     expect((await store.getInstallation('icfg_wb_b'))?.pending).toBe(true)
   })
+
+  it('enqueueLater: waits its own interval, one write per key, unless a commit wants it', async () => {
+    const { store, batches } = await recordingStore()
+    stores.push(store)
+    const queue = new WriteBehindQueue(store, Promise.resolve(), silentLogger, 0, 60_000)
+    queue.enqueueLater('icfg_wb_a', mark('icfg_wb_a'))
+    queue.enqueueLater('icfg_wb_a', mark('icfg_wb_a')) // same key: kept once
+    queue.enqueueLater('icfg_wb_b', mark('icfg_wb_b'))
+    queue.enqueue(mark('icfg_wb_a')) // an ordinary write does not take them along
+    await turn()
+    await turn()
+    expect(batches).toEqual([1])
+    expect(queue.size).toBe(2)
+    await queue.commitFor('icfg_wb_a') // that key only
+    expect(batches).toEqual([1, 1])
+    expect(queue.size).toBe(1)
+    await queue.commit() // everything, the other key included
+    expect(batches).toEqual([1, 1, 1])
+    expect(queue.size).toBe(0)
+  })
+
+  it('enqueueLater: a key already waiting in the next batch adds nothing; the rest arrive by themselves', async () => {
+    const { store, batches } = await recordingStore()
+    stores.push(store)
+    const queue = new WriteBehindQueue(store, Promise.resolve(), silentLogger, 0, 50)
+    queue.enqueueOnce('icfg_wb_a', mark('icfg_wb_a'))
+    queue.enqueueLater('icfg_wb_a', mark('icfg_wb_a')) // the buffered one lands after this call
+    queue.enqueueLater('icfg_wb_b', mark('icfg_wb_b'))
+    expect(queue.size).toBe(2)
+    await expect.poll(() => batches).toEqual([1, 1])
+    expect(queue.size).toBe(0)
+    expect((await store.getInstallation('icfg_wb_b'))?.pending).toBe(true)
+  })
 })

@@ -9,6 +9,9 @@ import type { BalanceStore, StoreWrite } from '../store/store-types.js'
  * ~15% of a request's CPU with a cheap route), while a quiet one still writes within a turn.
  * Durability is what `commit()` promises; until then a pending mark may wait `minIntervalMs`.
  * A failed batch is kept and retried, never dropped.
+ *
+ * `enqueueLater` writes (one per key) wait up to `laterIntervalMs` before joining a batch, unless
+ * a `commit()` (or a `commitFor` of their key) wants them sooner.
  */
 export class WriteBehindQueue {
   private buffer: StoreWrite[] = []
@@ -24,12 +27,16 @@ export class WriteBehindQueue {
   /** The paced timer of a scheduled run, cleared when a `commit()` hurries it. */
   private pacedTimer: NodeJS.Timeout | null = null
   private waiters: Array<{ target: number; resolve: () => void }> = []
+  /** `enqueueLater` writes by key, not yet in `buffer` (nor counted in `enqueued`). */
+  private later = new Map<string, StoreWrite>()
+  private laterTimer: NodeJS.Timeout | null = null
 
   constructor(
     private readonly store: BalanceStore,
     private readonly ready: Promise<void>,
     private readonly logger: Logger,
     private readonly minIntervalMs = 0,
+    private readonly laterIntervalMs = minIntervalMs,
   ) {}
 
   enqueue(write: StoreWrite): void {
@@ -48,8 +55,40 @@ export class WriteBehindQueue {
     this.enqueue(write)
   }
 
+  /**
+   * Like `enqueueOnce`, but the write may wait `laterIntervalMs` (for writes that only repeat
+   * what the store already holds for a crash to lose little): many of them then share a batch.
+   */
+  enqueueLater(key: string, write: StoreWrite): void {
+    if (this.bufferedKeys.has(key) || this.later.has(key)) return
+    this.later.set(key, write)
+    this.laterTimer ??= setTimeout(() => {
+      this.laterTimer = null
+      this.releaseLater()
+    }, this.laterIntervalMs)
+  }
+
   /** Resolves once every write enqueued before this call is committed. */
   commit(): Promise<void> {
+    this.releaseLater()
+    return this.commitReleased()
+  }
+
+  /**
+   * `commit()` for one key: its `enqueueLater` write joins the batch; other keys' keep waiting.
+   * Resolves once it and every write enqueued without waiting before this call are committed.
+   */
+  commitFor(key: string): Promise<void> {
+    const write = this.later.get(key)
+    if (write) {
+      this.later.delete(key)
+      this.bufferedKeys.add(key)
+      this.enqueue(write)
+    }
+    return this.commitReleased()
+  }
+
+  private commitReleased(): Promise<void> {
     if (this.committed >= this.enqueued) return Promise.resolve()
     const target = this.enqueued
     const done = new Promise<void>((resolve) => this.waiters.push({ target, resolve }))
@@ -58,7 +97,16 @@ export class WriteBehindQueue {
   }
 
   get size(): number {
-    return this.enqueued - this.committed
+    return this.enqueued - this.committed + this.later.size
+  }
+
+  private releaseLater(): void {
+    if (this.later.size === 0) return
+    for (const [key, write] of this.later) {
+      this.bufferedKeys.add(key)
+      this.enqueue(write)
+    }
+    this.later.clear()
   }
 
   private schedule(): void {
