@@ -82,8 +82,7 @@ export class WriteBehindQueue {
     const write = this.later.get(key)
     if (write) {
       this.later.delete(key)
-      this.bufferedKeys.add(key)
-      this.enqueue(write)
+      this.enqueueOnce(key, write)
     }
     return this.commitReleased()
   }
@@ -100,12 +99,10 @@ export class WriteBehindQueue {
     return this.enqueued - this.committed + this.later.size
   }
 
+  /** Every `enqueueLater` write joins the next batch, as `enqueueOnce` (a key there covers it). */
   private releaseLater(): void {
     if (this.later.size === 0) return
-    for (const [key, write] of this.later) {
-      this.bufferedKeys.add(key)
-      this.enqueue(write)
-    }
+    for (const [key, write] of this.later) this.enqueueOnce(key, write)
     this.later.clear()
   }
 
