@@ -3,18 +3,22 @@
 // does), CPU per second against the same paced loop without `notify()`, alternating legs, plus
 // how many pending marks, store transactions and reports that traffic caused.
 //   node bench/reporting-load.mjs [sqlite|memory] [notifies per 1 ms turn=30] [installations=100]
-import { createBalanceReporter, silentLogger } from '@prepaid-balances/core'
-import { tempDir } from './lib/case-runtime.mjs'
-import { balancesFor, installationIds } from './lib/fixtures.mjs'
+import { installationIds } from './lib/fixtures.mjs'
+import { settledReporter } from './lib/settled-reporter.mjs'
 import { startDouble } from './lib/start-double.mjs'
-import { closeStore, createStore, populate } from './lib/stores.mjs'
+import { closeStore } from './lib/stores.mjs'
 
 const [kind = 'sqlite', perTurn = '30', count = '100'] = process.argv.slice(2)
 const LEG_MS = 2000
 const ids = installationIds(Number(count))
 const double = await startDouble()
-const store = await createStore(kind, { dir: tempDir('reporting-load') })
-await populate(store, ids)
+const { store, reporter } = await settledReporter({
+  kind,
+  ids,
+  apiUrl: double.url,
+  cents: 4_200,
+  dirName: 'reporting-load',
+})
 const seen = { marks: 0, transactions: 0, reports: 0 }
 const write = store.write.bind(store)
 store.write = (writes) => {
@@ -22,15 +26,7 @@ store.write = (writes) => {
   for (const each of writes) if (each.type === 'markPending') seen.marks++
   return write(writes)
 }
-const reporter = createBalanceReporter({
-  store,
-  getBalances: () => balancesFor(4_200),
-  apiUrl: double.url,
-  autoStart: false,
-  logger: silentLogger,
-})
 reporter.onReport(() => seen.reports++)
-await reporter.reportAll() // clears the marks that saving the tokens left
 
 /** One leg: turns of `perTurn` calls every ~1 ms; CPU ms per second of wall time. */
 async function leg(notify) {

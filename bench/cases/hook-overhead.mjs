@@ -4,14 +4,13 @@
 // rotating (A B C, then C B A). Each leg gives requests/s and the server's CPU µs per request.
 // In process: Hono's `app.request()` loop without the hook and with each form, µs added.
 import { fileURLToPath } from 'node:url'
-import { createBalanceReporter, silentLogger } from '@prepaid-balances/core'
-import { assert, caseSizes, progress, reportFigure, tempDir } from '../lib/case-runtime.mjs'
+import { assert, caseSizes, progress, reportFigure } from '../lib/case-runtime.mjs'
 import { startChild } from '../lib/child-process.mjs'
-import { balancesFor, installationIds } from '../lib/fixtures.mjs'
+import { installationIds } from '../lib/fixtures.mjs'
 import { honoApp, usagePaths } from '../lib/hook-apps.mjs'
+import { settledReporter } from '../lib/settled-reporter.mjs'
 import { startDouble } from '../lib/start-double.mjs'
 import { median, nowNs } from '../lib/stats.mjs'
-import { createStore, populate } from '../lib/stores.mjs'
 
 const sizes = await caseSizes()
 const { hookRounds, hookLegMs, hookConnections, hookInProcessRequests, hookInProcessRounds } = sizes
@@ -212,16 +211,12 @@ async function expressAppUse() {
 }
 
 async function inProcess() {
-  const store = await createStore('sqlite', { dir: tempDir('hook-in-process') })
-  await populate(store, ids)
-  const reporter = createBalanceReporter({
-    store,
-    getBalances: () => balancesFor(4_200),
+  const { reporter } = await settledReporter({
+    ids,
     apiUrl: double.url,
-    autoStart: false,
-    logger: silentLogger,
+    cents: 4_200,
+    dirName: 'hook-in-process',
   })
-  await reporter.reportAll()
   const apps = {
     plain: honoApp({ reporter, hook: false }),
     middleware: honoApp({ reporter, hook: 'middleware' }),

@@ -3,28 +3,24 @@
 // loop runs between groups of batches so coalescing timers and durable writes keep up, as they
 // would in an app. Installations are notified round-robin, each first notify of a burst taking
 // the slow path (slot creation, durable pending mark).
-import { createBalanceReporter, silentLogger } from '@prepaid-balances/core'
-import { caseSizes, progress, reportFigure, tempDir } from '../lib/case-runtime.mjs'
-import { balancesFor, installationIds } from '../lib/fixtures.mjs'
+import { caseSizes, progress, reportFigure } from '../lib/case-runtime.mjs'
+import { installationIds } from '../lib/fixtures.mjs'
+import { settledReporter } from '../lib/settled-reporter.mjs'
 import { startDouble } from '../lib/start-double.mjs'
 import { median, quantile } from '../lib/stats.mjs'
-import { closeStore, createStore, populate } from '../lib/stores.mjs'
+import { closeStore } from '../lib/stores.mjs'
 
 const BATCH = 10
 const BATCHES_PER_TURN = 100
 const { notifyInstallations, notifyBatches, notifyRounds } = await caseSizes()
 const ids = installationIds(notifyInstallations)
 const double = await startDouble()
-const store = await createStore('sqlite', { dir: tempDir('notify') })
-await populate(store, ids)
-const reporter = createBalanceReporter({
-  store,
-  getBalances: () => balancesFor(99),
+const { store, reporter } = await settledReporter({
+  ids,
   apiUrl: double.url,
-  autoStart: false,
-  logger: silentLogger,
+  cents: 99,
+  dirName: 'notify',
 })
-await reporter.reportAll()
 
 const turn = () => new Promise((resolve) => setImmediate(resolve))
 

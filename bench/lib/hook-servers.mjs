@@ -5,23 +5,17 @@
 // answers the process's CPU time. Profiled with the case under `run-benchmarks.mjs --profile`.
 import { once } from 'node:events'
 import { serve } from '@hono/node-server'
-import { createBalanceReporter, silentLogger } from '@prepaid-balances/core'
-import { tempDir } from './case-runtime.mjs'
-import { balancesFor, installationIds } from './fixtures.mjs'
+import { installationIds } from './fixtures.mjs'
 import { expressApp, honoApp } from './hook-apps.mjs'
-import { createStore, populate } from './stores.mjs'
+import { settledReporter } from './settled-reporter.mjs'
 
 const ids = installationIds(Number(process.env.BENCH_HOOK_INSTALLATIONS ?? 100))
-const store = await createStore('sqlite', { dir: tempDir('hook') })
-await populate(store, ids)
-const reporter = createBalanceReporter({
-  store,
-  getBalances: () => balancesFor(4_200),
+const { reporter } = await settledReporter({
+  ids,
   apiUrl: process.env.BENCH_DOUBLE_URL,
-  autoStart: false,
-  logger: silentLogger,
+  cents: 4_200,
+  dirName: 'hook',
 })
-await reporter.reportAll() // clear the pending marks that saving the tokens left
 
 // The hook's own cost, apart from the reporting it causes: a reporter whose notify() only counts.
 let stubNotifies = 0
