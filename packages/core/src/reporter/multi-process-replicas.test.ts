@@ -45,12 +45,18 @@ async function startReplica(env: Record<string, string>): Promise<Replica> {
     stderr += chunk
   })
   const lines = createInterface({ input: proc.stdout! })
-  const waiting: Array<(line: string) => void> = []
-  lines.on('line', (line) => waiting.shift()?.(line))
+  const waiting: Array<{ resolve(line: string): void; reject(error: Error): void }> = []
+  let exited: Error | null = null
+  lines.on('line', (line) => waiting.shift()?.resolve(line))
+  // One exit listener for the replica's life, not one per line awaited (those piled up).
+  proc.once('exit', (code) => {
+    exited = new Error(`replica exited (${code}): ${stderr}`)
+    for (const waiter of waiting.splice(0)) waiter.reject(exited)
+  })
   const nextLine = () =>
     new Promise<string>((resolve, reject) => {
-      waiting.push(resolve)
-      proc.once('exit', (code) => reject(new Error(`replica exited (${code}): ${stderr}`)))
+      if (exited) reject(exited)
+      else waiting.push({ resolve, reject })
     })
   expect(await nextLine()).toBe('ready')
   return {
