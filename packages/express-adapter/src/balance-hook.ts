@@ -1,5 +1,10 @@
 import { type BalanceReporter, createBalanceHookCore, type Logger } from '@prepaid-balances/core'
-import type { Request, RequestHandler, Response } from 'express'
+import express, {
+  type NextFunction,
+  type Request,
+  type RequestHandler,
+  type Response,
+} from 'express'
 import type { WaitUntil } from './express-types.js'
 import { exposeReporterOnRequest } from './request-balances.js'
 
@@ -99,12 +104,21 @@ export function balanceHook(options: BalanceHookOptions): RequestHandler {
 }
 
 /**
+ * Express 5's router passes a handler's rejected promise to `next(err)`; Express 4's drops it,
+ * leaving the request hanging and the rejection unhandled. Told apart once, by `app.del`, which
+ * Express 5 removed (its migration guide), so `withBalanceHook` on Express 5 is as it was.
+ */
+const expressForgetsRejections =
+  typeof (express.application as { del?: unknown }).del === 'function'
+
+/**
  * The route-handler form of `balanceHook`, with the same options and rules: once the response
  * `handler` started has finished with a 2xx, the installation is notified; errors of the hook
  * are logged, never thrown; the handler gets the reporter as `req.balances` and
  * `res.locals.balances`. It saves the route a layer and a `next()` step. `installationId` as a
- * param name reads the route's own params; the handler's promise (Express 5) is returned, so a
- * rejection still reaches your error handler (and, answering 5xx, is not reported).
+ * param name reads the route's own params; a rejection of the handler's promise reaches your error
+ * handler (and, answering 5xx, is not reported): on Express 5 the promise is returned to Express,
+ * on Express 4, which would drop it, the hook passes the rejection to `next(err)` itself.
  *
  * @example
  * const hooked = { reporter, installationId: 'installationId' }
@@ -127,8 +141,25 @@ export function withBalanceHook<
   handler: RequestHandler<P, ResBody, ReqBody, ReqQuery, Locals>,
 ): RequestHandler<P, ResBody, ReqBody, ReqQuery, Locals> {
   const watch = createExpressHook(options)
+  if (expressForgetsRejections) {
+    return (req, res, next) => {
+      watch(req as unknown as Request, res as unknown as Response, false)
+      return forwardRejection(handler(req, res, next), next)
+    }
+  }
   return (req, res, next) => {
     watch(req as unknown as Request, res as unknown as Response, false)
     return handler(req, res, next)
   }
+}
+
+/**
+ * What Express 5 does with a handler's result, for Express 4. The promise returned instead never
+ * rejects, so a patch such as express-async-errors that also watches it cannot call `next` twice.
+ */
+function forwardRejection(result: unknown, next: NextFunction): unknown {
+  if (typeof (result as PromiseLike<unknown> | undefined)?.then !== 'function') return result
+  return (result as PromiseLike<unknown>).then(undefined, (error: unknown) => {
+    next(error || new Error('Rejected promise'))
+  })
 }

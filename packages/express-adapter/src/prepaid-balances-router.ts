@@ -35,7 +35,7 @@ const headersOf = (req: Request) => {
  * The Vercel Marketplace routes as an Express router: Upsert/Delete Installation, Provision
  * Purchase (with `onPurchase`) and the cron and status routes (with `cronSecret`). Mount it at
  * the root or under any base path; other requests pass through untouched, bodies unread. Works
- * with or without `express.json()` before it. Express 5 (uses nothing Express 4 lacks).
+ * with or without `express.json()` before it. Express 4 and 5 (tested against both).
  *
  * @example
  * const app = express()
