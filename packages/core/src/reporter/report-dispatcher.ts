@@ -246,12 +246,14 @@ export class ReportDispatcher {
     const covered = slot.flightSeq
     slot.doneSeq = Math.max(slot.doneSeq, covered)
     const newer = slot.seq > covered
-    const remaining: Slot['waiters'] = []
-    for (const waiter of slot.waiters) {
+    // Filtered in place: no new array per report (resolving runs no code before we are done).
+    const waiters = slot.waiters
+    let kept = 0
+    for (const waiter of waiters) {
       if (waiter.seq <= covered) waiter.resolve(outcome.result)
-      else remaining.push(waiter)
+      else waiters[kept++] = waiter
     }
-    slot.waiters = remaining
+    waiters.length = kept
     this.hooks.finished(slot.id, outcome, newer)
     if (this.slots.get(slot.id) === slot) {
       // Requests that arrived during the flight are sent now if their window already elapsed
