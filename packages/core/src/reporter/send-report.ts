@@ -25,7 +25,7 @@ export interface SendReportDeps {
    * Stores shared by several processes: takes the installation's lease before anything is
    * read, so that at most one process reports it at a time (see `LeaseCoordinator`).
    */
-  acquire?: (installationId: string, reason: ReportReason) => Promise<Acquisition>
+  acquire?: (installationId: string, reason: ReportReason) => Acquisition | Promise<Acquisition>
 }
 
 export interface SendReportOutcome {
