@@ -212,17 +212,25 @@ export function createBalanceReporter(options: BalanceReporterOptions): BalanceR
     }
   }
 
-  async function runMany(ids: readonly string[], reason: ReportReason, summary: ReportAllSummary) {
+  function runMany(
+    ids: readonly string[],
+    reason: ReportReason,
+    summary: ReportAllSummary,
+  ): Promise<void> {
+    if (ids.length === 0) return Promise.resolve()
     // Under leases, the reports' leases are claimed a chunk at a time, not one call per report.
     const plan = leases?.claimAhead(ids, reason)
-    const waits = ids.map((id) =>
-      dispatcher.requestNow(id, reason).then((result) => {
-        plan?.done(id)
+    // One promise for the page, not one per report (the dispatcher calls back with each result).
+    return new Promise((resolve) => {
+      let left = ids.length
+      const onResult = (result: ReportResult) => {
+        plan?.done(result.installationId)
         summary.total++
         summary[result.outcome]++
-      }),
-    )
-    await Promise.all(waits)
+        if (--left === 0) resolve()
+      }
+      for (const id of ids) dispatcher.requestNowThen(id, reason, onResult)
+    })
   }
 
   const reporter: BalanceReporter = {

@@ -104,6 +104,19 @@ export class ReportDispatcher {
     return promise
   }
 
+  /**
+   * `requestNow` for many installations (`reportAll`): `onResult` is called with each one's
+   * result, when its promise would resolve, instead of a promise (and its reaction) per report.
+   */
+  requestNowThen(id: string, reason: ReportReason, onResult: (result: ReportResult) => void) {
+    const slot = this.slot(id)
+    slot.seq++
+    slot.reason = reason
+    slot.waiters.push({ seq: slot.seq, resolve: onResult })
+    if (slot.due !== null) slot.due = null // lazily cancels the deadline
+    this.makeReady(slot)
+  }
+
   /** Sends every outstanding request now; resolves when each was reported. */
   expediteAll(): Promise<ReportResult[]> {
     const waits: Promise<ReportResult>[] = []
