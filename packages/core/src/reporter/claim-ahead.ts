@@ -31,6 +31,8 @@ interface ClaimChunk {
   next: ClaimChunk | null
   /** Set once the chunk's claim was sent; resolves once its claims are in `claimedAhead`. */
   claiming: Promise<void> | null
+  /** The claim has ended (its claims are in `claimedAhead`): a report need not wait for it. */
+  settled: boolean
   /** Installations whose report took their place in the chunk and waits for its claim. */
   awaiting: Set<string>
 }
@@ -90,6 +92,7 @@ export class ClaimAhead {
         reason,
         next: null,
         claiming: null,
+        settled: false,
         awaiting: new Set(),
       }
       for (const id of chunkIds) this.planned.set(id, chunk)
@@ -100,19 +103,32 @@ export class ClaimAhead {
     return plan
   }
 
-  /** The lease claimed ahead for this installation's report, if a plan covers it. */
-  async take(installationId: string): Promise<ClaimedLease | null> {
+  /**
+   * The lease claimed ahead for this installation's report, if a plan covers it. A promise only
+   * while the chunk's claim is still out: most reports find theirs claimed and take it at once.
+   */
+  take(installationId: string): ClaimedLease | null | Promise<ClaimedLease | null> {
     const chunk = this.planned.get(installationId)
     if (chunk) {
       this.planned.delete(installationId)
-      chunk.awaiting.add(installationId)
+      chunk.awaiting.add(installationId) // before startClaim: the claim is for this report
       this.startClaim(chunk)
       for (let ahead = chunk.next, n = 0; ahead && n < CHUNKS_AHEAD; ahead = ahead.next, n++) {
         this.startClaim(ahead)
       }
-      await chunk.claiming
+      if (!chunk.settled) return this.takeOnceClaimed(installationId, chunk)
       chunk.awaiting.delete(installationId)
     }
+    return this.takeClaimed(installationId)
+  }
+
+  private async takeOnceClaimed(installationId: string, chunk: ClaimChunk) {
+    await chunk.claiming
+    chunk.awaiting.delete(installationId)
+    return this.takeClaimed(installationId)
+  }
+
+  private takeClaimed(installationId: string): ClaimedLease | null {
     const ahead = this.claimedAhead.get(installationId)
     if (!ahead) return null
     this.claimedAhead.delete(installationId)
@@ -158,10 +174,21 @@ export class ClaimAhead {
     if (chunk.claiming) return
     // Leave out installations whose report was dropped before the chunk's turn came.
     const ids = chunk.ids.filter((id) => this.wants(chunk, id))
-    chunk.claiming = ids.length === 0 ? Promise.resolve() : this.track(this.claimChunk(chunk, ids))
+    if (ids.length === 0) {
+      chunk.settled = true
+      chunk.claiming = Promise.resolve()
+    } else chunk.claiming = this.track(this.claimChunk(chunk, ids))
   }
 
   private async claimChunk(chunk: ClaimChunk, ids: string[]): Promise<void> {
+    try {
+      await this.claimLeases(chunk, ids)
+    } finally {
+      chunk.settled = true
+    }
+  }
+
+  private async claimLeases(chunk: ClaimChunk, ids: string[]): Promise<void> {
     // No `beforeClaim` here, so no commit on every chunk's path. A write of this process not
     // yet committed can make a claim come back busy (its own lease, not yet freed) or idle (a
     // pending mark not yet stored): such a report claims on its own, after the commit. Or it

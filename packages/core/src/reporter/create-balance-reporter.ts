@@ -14,7 +14,7 @@ import type {
   ReportResult,
 } from './reporter-types.js'
 import { ScheduleSweeper } from './schedule-sweeper.js'
-import { sendReport } from './send-report.js'
+import { type SendReportDeps, sendReport } from './send-report.js'
 import { validateBalances } from './validate-balances.js'
 import { WriteBehindQueue } from './write-behind-queue.js'
 
@@ -109,34 +109,32 @@ export function createBalanceReporter(options: BalanceReporterOptions): BalanceR
     }
   }
 
-  const dispatcher: ReportDispatcher = new ReportDispatcher(config.coalesceMs, config.concurrency, {
-    run: async (id, reason, lastTimestamp): Promise<RunResult> => {
-      await ready
-      const sent = await sendReport(
-        {
-          store,
-          client,
-          getBalances: config.getBalances,
-          persistStart: (write) => {
-            writes.enqueue(write)
-            return writes.commit()
-          },
-          signal: abort.signal,
-          ...(leases
-            ? { acquire: (installationId, why) => leases.acquire(installationId, why) }
-            : {}),
-        },
-        id,
-        reason,
-        lastTimestamp,
-      )
-      return {
-        result: sent.result,
-        timestamp: sent.timestamp,
-        finished: sent.finished,
-        ...(sent.retryInMs === undefined ? {} : { retryInMs: sent.retryInMs }),
-      }
+  // Built once: every report's `sendReport` call shares these.
+  const sendDeps: SendReportDeps = {
+    store,
+    client,
+    getBalances: config.getBalances,
+    persistStart: (write) => {
+      writes.enqueue(write)
+      return writes.commit()
     },
+    signal: abort.signal,
+    ...(leases ? { acquire: (installationId, why) => leases.acquire(installationId, why) } : {}),
+  }
+  // Once the store is ready, reports skip awaiting it (one promise less per report).
+  let storeReady = false
+  ready.then(
+    () => {
+      storeReady = true
+    },
+    () => {},
+  )
+
+  const dispatcher: ReportDispatcher = new ReportDispatcher(config.coalesceMs, config.concurrency, {
+    run: (id, reason, lastTimestamp): Promise<RunResult> =>
+      storeReady
+        ? sendReport(sendDeps, id, reason, lastTimestamp)
+        : ready.then(() => sendReport(sendDeps, id, reason, lastTimestamp)),
     finished: (id, run, newerRequestsArrived) => {
       const { result } = run
       if (run.finished) {
@@ -144,7 +142,8 @@ export function createBalanceReporter(options: BalanceReporterOptions): BalanceR
         // the outcome is final (delivered, or refused for good).
         const clearPending = !newerRequestsArrived && isFinal(result.outcome)
         if (clearPending) markedPending.delete(id)
-        writes.enqueue({ ...run.finished, clearPending })
+        run.finished.clearPending = clearPending // the write was built for this alone
+        writes.enqueue(run.finished)
       }
       logResult(result)
       emit(result)
@@ -213,17 +212,25 @@ export function createBalanceReporter(options: BalanceReporterOptions): BalanceR
     }
   }
 
-  async function runMany(ids: readonly string[], reason: ReportReason, summary: ReportAllSummary) {
+  function runMany(
+    ids: readonly string[],
+    reason: ReportReason,
+    summary: ReportAllSummary,
+  ): Promise<void> {
+    if (ids.length === 0) return Promise.resolve()
     // Under leases, the reports' leases are claimed a chunk at a time, not one call per report.
     const plan = leases?.claimAhead(ids, reason)
-    const waits = ids.map((id) =>
-      dispatcher.requestNow(id, reason).then((result) => {
-        plan?.done(id)
+    // One promise for the page, not one per report (the dispatcher calls back with each result).
+    return new Promise((resolve) => {
+      let left = ids.length
+      const onResult = (result: ReportResult) => {
+        plan?.done(result.installationId)
         summary.total++
         summary[result.outcome]++
-      }),
-    )
-    await Promise.all(waits)
+        if (--left === 0) resolve()
+      }
+      for (const id of ids) dispatcher.requestNowThen(id, reason, onResult)
+    })
   }
 
   const reporter: BalanceReporter = {

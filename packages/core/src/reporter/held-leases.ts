@@ -38,16 +38,6 @@ export interface HeldLeasesOptions {
   onIdleLost: (installationId: string, token: string) => void
 }
 
-interface Holding {
-  installationId: string
-  token: string
-  lost: LeaseLostSignal
-  /** By this process's clock: when the lease ends if no renewal gets through. */
-  validUntil: number
-  /** Claimed ahead (`claimAhead`) and not yet taken by a report. */
-  idle: boolean
-}
-
 /**
  * The leases this process holds, renewed in the background while their reports run (all of them
  * in one store call). A lease that cannot be renewed in time is lost: its report is aborted
@@ -80,15 +70,24 @@ export class HeldLeases {
     requestedAt: number,
     idle: boolean,
   ): ClaimedLease {
-    return {
+    const lease = new Holding(this, installationId, token, claim.pendingSeq, idle)
+    lease.validUntil = requestedAt + this.options.leaseMs
+    this.held.set(token, lease)
+    if (!this.timer) {
+      this.timer = setInterval(() => void this.renewAll(), this.renewEveryMs)
+      this.timer.unref()
+    }
+    // Written out (no spread): one per report.
+    const claimed: ClaimedLease = {
       kind: 'claimed',
       credentials: claim.credentials,
       lastTimestamp: claim.lastTimestamp,
-      lease: this.activeLease(installationId, token, claim.pendingSeq, requestedAt, idle),
-      ...(claim.reservedTimestamp
-        ? { reserved: { timestamp: claim.reservedTimestamp, at: requestedAt } }
-        : {}),
+      lease,
     }
+    if (claim.reservedTimestamp) {
+      claimed.reserved = { timestamp: claim.reservedTimestamp, at: requestedAt }
+    }
+    return claimed
   }
 
   /** A report takes the lease claimed ahead for it: false if it was lost meanwhile. */
@@ -105,45 +104,23 @@ export class HeldLeases {
     this.timer = null
   }
 
-  private activeLease(
-    installationId: string,
-    token: string,
-    pendingSeq: number,
-    requestedAt: number,
-    idle: boolean,
-  ) {
-    const holding: Holding = {
-      installationId,
-      token,
-      lost: new LeaseLostSignal(),
-      validUntil: requestedAt + this.options.leaseMs,
-      idle,
-    }
-    this.held.set(token, holding)
-    if (!this.timer) {
-      this.timer = setInterval(() => void this.renewAll(), this.renewEveryMs)
-      this.timer.unref()
-    }
-    const end = () => {
-      this.held.delete(token)
-      if (this.held.size === 0) this.stop()
-    }
-    return {
-      token,
-      pendingSeq,
-      signal: holding.lost,
-      end,
-      release: async () => {
-        end()
-        await this.options.leases.release({ installationId, token }).catch((error: unknown) => {
-          // It runs out by itself; another process then takes over after leaseMs.
-          this.options.logger.warn('could not release a lease', {
-            installationId,
-            error: error instanceof Error ? error.message : String(error),
-          })
-        })
-      },
-    } satisfies ActiveLease
+  /** The lease stops being renewed (its report has ended, or it was released). */
+  ended(lease: Holding): void {
+    this.held.delete(lease.token)
+    if (this.held.size === 0) this.stop()
+  }
+
+  /** Frees the lease in the store now (see `ActiveLease.release`). */
+  async released(lease: Holding): Promise<void> {
+    this.ended(lease)
+    const { installationId, token } = lease
+    await this.options.leases.release({ installationId, token }).catch((error: unknown) => {
+      // It runs out by itself; another process then takes over after leaseMs.
+      this.options.logger.warn('could not release a lease', {
+        installationId,
+        error: error instanceof Error ? error.message : String(error),
+      })
+    })
   }
 
   private async renewAll(): Promise<void> {
@@ -177,6 +154,33 @@ export class HeldLeases {
       return
     }
     this.options.logger.warn(`report aborted: ${why}`, { installationId: holding.installationId })
-    holding.lost.abort()
+    holding.signal.abort()
+  }
+}
+
+/**
+ * A lease this process holds, as its report sees it (`ActiveLease`) and as renewal tracks it.
+ * A class, not an object of closures: one is made per report.
+ */
+class Holding implements ActiveLease {
+  readonly signal = new LeaseLostSignal()
+  /** By this process's clock: when the lease ends if no renewal gets through. */
+  validUntil = 0
+
+  constructor(
+    private readonly owner: HeldLeases,
+    readonly installationId: string,
+    readonly token: string,
+    readonly pendingSeq: number,
+    /** Claimed ahead (`claimAhead`) and not yet taken by a report. */
+    public idle: boolean,
+  ) {}
+
+  end(): void {
+    this.owner.ended(this)
+  }
+
+  release(): Promise<void> {
+    return this.owner.released(this)
   }
 }

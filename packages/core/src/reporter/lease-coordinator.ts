@@ -60,9 +60,21 @@ export class LeaseCoordinator {
     })
   }
 
-  async acquire(installationId: string, reason: ReportReason): Promise<Acquisition> {
-    const ahead = await this.ahead.take(installationId)
-    if (ahead) return ahead
+  /**
+   * The installation's lease for a report. Not a promise when the lease was claimed ahead and
+   * is ready: no async step for most reports of `reportAll`.
+   */
+  acquire(installationId: string, reason: ReportReason): Acquisition | Promise<Acquisition> {
+    const ahead = this.ahead.take(installationId)
+    if (ahead === null) return this.claim(installationId, reason)
+    if (ahead instanceof Promise) {
+      return ahead.then((taken) => taken ?? this.claim(installationId, reason))
+    }
+    return ahead
+  }
+
+  /** One store call for the installation's lease. */
+  private async claim(installationId: string, reason: ReportReason): Promise<Acquisition> {
     const released = this.ahead.releaseOf(installationId)
     if (released) await released // else the claim could find this process's own lease
     await this.options.beforeClaim?.(installationId)

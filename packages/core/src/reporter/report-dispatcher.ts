@@ -104,6 +104,19 @@ export class ReportDispatcher {
     return promise
   }
 
+  /**
+   * `requestNow` for many installations (`reportAll`): `onResult` is called with each one's
+   * result, when its promise would resolve, instead of a promise (and its reaction) per report.
+   */
+  requestNowThen(id: string, reason: ReportReason, onResult: (result: ReportResult) => void) {
+    const slot = this.slot(id)
+    slot.seq++
+    slot.reason = reason
+    slot.waiters.push({ seq: slot.seq, resolve: onResult })
+    if (slot.due !== null) slot.due = null // lazily cancels the deadline
+    this.makeReady(slot)
+  }
+
   /** Sends every outstanding request now; resolves when each was reported. */
   expediteAll(): Promise<ReportResult[]> {
     const waits: Promise<ReportResult>[] = []
@@ -246,12 +259,14 @@ export class ReportDispatcher {
     const covered = slot.flightSeq
     slot.doneSeq = Math.max(slot.doneSeq, covered)
     const newer = slot.seq > covered
-    const remaining: Slot['waiters'] = []
-    for (const waiter of slot.waiters) {
+    // Filtered in place: no new array per report (resolving runs no code before we are done).
+    const waiters = slot.waiters
+    let kept = 0
+    for (const waiter of waiters) {
       if (waiter.seq <= covered) waiter.resolve(outcome.result)
-      else remaining.push(waiter)
+      else waiters[kept++] = waiter
     }
-    slot.waiters = remaining
+    waiters.length = kept
     this.hooks.finished(slot.id, outcome, newer)
     if (this.slots.get(slot.id) === slot) {
       // Requests that arrived during the flight are sent now if their window already elapsed

@@ -1,9 +1,9 @@
 import { isPrepaidBalancesError } from '../errors.js'
 import type {
   BalanceStore,
+  ReportOutcome,
   StoredCredentials,
   StoreWrite,
-  TokenState,
 } from '../store/store-types.js'
 import type { SubmitResult, VercelClient } from '../submitter/submitter-types.js'
 import type { Acquisition, ActiveLease } from './lease-coordinator.js'
@@ -25,28 +25,32 @@ export interface SendReportDeps {
    * Stores shared by several processes: takes the installation's lease before anything is
    * read, so that at most one process reports it at a time (see `LeaseCoordinator`).
    */
-  acquire?: (installationId: string, reason: ReportReason) => Promise<Acquisition>
+  acquire?: (installationId: string, reason: ReportReason) => Acquisition | Promise<Acquisition>
 }
 
 export interface SendReportOutcome {
   result: ReportResult
-  /** The write recording the result (the caller decides `clearPending`). */
-  finished: Omit<Extract<StoreWrite, { type: 'reportFinished' }>, 'clearPending'> | null
+  /**
+   * The write recording the result. `clearPending` is false here: the caller, which knows
+   * whether newer requests arrived, sets it on this object (built for it alone) before storing.
+   */
+  finished: Extract<StoreWrite, { type: 'reportFinished' }> | null
   /** Timestamp sent, for the caller's in-memory monotonic floor. */
   timestamp: string | null
   /** Set when the report did not start because another process holds the lease: retry then. */
   retryInMs?: number
 }
 
-type Opened =
-  | {
-      kind: 'ready'
-      credentials: StoredCredentials
-      lastTimestamp: string | null
-      lease: ActiveLease | undefined
-      reserved: { timestamp: string; at: number } | undefined
-    }
-  | Exclude<Acquisition, { kind: 'claimed' }>
+/** An installation ready to report without a lease (stores without `leases`). */
+interface Unleased {
+  kind: 'unleased'
+  credentials: StoredCredentials
+  lastTimestamp: string | null
+  lease?: undefined
+  reserved?: undefined
+}
+
+type Opened = Acquisition | Unleased
 
 /**
  * How old a reserved timestamp may be when its report reads the balances. The reservation is
@@ -60,6 +64,8 @@ export const RESERVATION_FRESH_MS = 1000
 /**
  * One report for one installation: read token and balances, validate, send, classify.
  * Never throws: every failure becomes a `ReportResult` with an outcome and an error code.
+ * This runs once per report: the way that ends in a request builds no closure and no object it
+ * does not hand on (helpers for the other ways are module functions).
  */
 export async function sendReport(
   deps: SendReportDeps,
@@ -68,45 +74,31 @@ export async function sendReport(
   memoryFloor: string | null,
 ): Promise<SendReportOutcome> {
   const started = Date.now()
-  const base = { installationId, reason, attempts: 0, status: null, vercelRequestId: null }
-  const done = (
-    outcome: ReportResult['outcome'],
-    error: ReportResult['error'],
-    timestamp: string | null = null,
-  ): ReportResult => ({ ...base, outcome, error, timestamp, durationMs: Date.now() - started })
-  const early = (result: ReportResult, retryInMs?: number): SendReportOutcome => ({
-    result,
-    finished: null,
-    timestamp: null,
-    ...(retryInMs === undefined ? {} : { retryInMs }),
-  })
-
   let opened: Opened
   try {
-    opened = await open(deps, installationId, reason, memoryFloor)
+    opened = deps.acquire
+      ? await deps.acquire(installationId, reason)
+      : await openUnleased(deps.store, installationId)
   } catch (error) {
-    return early(done('failed', describe(error, 'store_read_failed')))
+    return notSent(installationId, reason, started, 'failed', describe(error, 'store_read_failed'))
   }
   if (opened.kind === 'retry') {
     const error = { code: 'lease_held', message: 'another process is reporting this installation' }
-    return early(done('skipped', error), opened.retryInMs)
+    return notSent(installationId, reason, started, 'skipped', error, opened.retryInMs)
   }
-  if (opened.kind === 'skip') return early(done('skipped', opened.error))
+  if (opened.kind === 'skip') {
+    return notSent(installationId, reason, started, 'skipped', opened.error)
+  }
 
   const { credentials, lease } = opened
   try {
     // Taken before the read: the balances returned reflect the ledger at or after this instant.
     const now = Date.now()
-    const reserved = usableReservation(opened.reserved, opened.lastTimestamp, now)
+    const floor = laterTimestamp(opened.lastTimestamp, memoryFloor)
+    const reserved = usableReservation(opened.reserved, floor, now)
     // A reservation not used is skipped over: it is stored, so it is this report's floor.
-    const lastTimestamp = laterTimestamp(opened.lastTimestamp, opened.reserved?.timestamp)
-    const timestamp = reserved ?? nextTimestamp(now, lastTimestamp)
-    const finishedBase = {
-      type: 'reportFinished' as const,
-      installationId,
-      tokenGeneration: credentials.tokenGeneration,
-      ...(lease ? { lease: { token: lease.token, pendingSeq: lease.pendingSeq } } : {}),
-    }
+    const timestamp =
+      reserved ?? nextTimestamp(now, laterTimestamp(floor, opened.reserved?.timestamp))
     let balances: ReturnType<typeof validateBalances>
     try {
       balances = validateBalances(installationId, await deps.getBalances(installationId))
@@ -114,9 +106,12 @@ export async function sendReport(
       const invalid = isPrepaidBalancesError(error, 'ERR_INVALID_BALANCES')
       const outcome = invalid ? 'invalid' : 'failed'
       const code = invalid ? 'invalid_balances' : 'get_balances_failed'
+      const finishedAt = Date.now()
+      const result = reportResult(installationId, reason, outcome, describe(error, code))
+      result.durationMs = finishedAt - started
       return {
-        result: done(outcome, describe(error, code)),
-        finished: { ...finishedBase, outcome, at: Date.now(), status: null },
+        result,
+        finished: finishedWrite(installationId, credentials, lease, outcome, finishedAt, null),
         timestamp: null,
       }
     }
@@ -133,23 +128,22 @@ export async function sendReport(
       }
     } catch (error) {
       await lease?.release()
-      return early(done('failed', describe(error, 'store_write_failed')))
+      return notSent(
+        installationId,
+        reason,
+        started,
+        'failed',
+        describe(error, 'store_write_failed'),
+      )
     }
 
     const submitted: SubmitResult = await deps.client.submitBalances({
       installationId,
       accessToken: credentials.accessToken,
       body: { timestamp, balances },
-      signal: deps.signal,
-      ...(lease ? { signals: [lease.signal] } : {}),
+      // One list (the client would otherwise build it from `signal` and `signals`).
+      signals: lease ? [deps.signal, lease.signal] : [deps.signal],
     })
-    const tokenState: TokenState | undefined =
-      submitted.outcome === 'rejected'
-        ? 'rejected'
-        : submitted.outcome === 'gone'
-          ? 'gone'
-          : undefined
-    // Written out in full, not spread from `base`/`finishedBase`: this is every report's path.
     const finishedAt = Date.now()
     const result: ReportResult = {
       installationId,
@@ -162,43 +156,85 @@ export async function sendReport(
       timestamp,
       durationMs: finishedAt - started,
     }
-    const finished: SendReportOutcome['finished'] = {
-      type: 'reportFinished',
+    const finished = finishedWrite(
       installationId,
-      tokenGeneration: credentials.tokenGeneration,
-      outcome: submitted.outcome,
-      at: finishedAt,
-      status: submitted.status,
+      credentials,
+      lease,
+      submitted.outcome,
+      finishedAt,
+      submitted.status,
+    )
+    if (submitted.outcome === 'rejected' || submitted.outcome === 'gone') {
+      finished.tokenState = submitted.outcome
     }
-    if (finishedBase.lease) finished.lease = finishedBase.lease
-    if (tokenState) finished.tokenState = tokenState
     return { result, finished, timestamp }
   } finally {
     lease?.end()
   }
 }
 
-/** What a report needs before reading balances: under a lease when the store has leases. */
-async function open(
-  deps: SendReportDeps,
+/** A stored record of how the report ended (`clearPending` is the caller's to set). */
+function finishedWrite(
+  installationId: string,
+  credentials: StoredCredentials,
+  lease: ActiveLease | undefined,
+  outcome: ReportOutcome,
+  at: number,
+  status: number | null,
+): Extract<StoreWrite, { type: 'reportFinished' }> {
+  const finished: Extract<StoreWrite, { type: 'reportFinished' }> = {
+    type: 'reportFinished',
+    installationId,
+    tokenGeneration: credentials.tokenGeneration,
+    outcome,
+    at,
+    status,
+    clearPending: false,
+  }
+  if (lease) finished.lease = { token: lease.token, pendingSeq: lease.pendingSeq }
+  return finished
+}
+
+/** A report that sent nothing and stores nothing. */
+function notSent(
   installationId: string,
   reason: ReportReason,
-  memoryFloor: string | null,
-): Promise<Opened> {
-  if (deps.acquire) {
-    const acquired = await deps.acquire(installationId, reason)
-    if (acquired.kind !== 'claimed') return acquired
-    return {
-      kind: 'ready',
-      credentials: acquired.credentials,
-      lastTimestamp: laterTimestamp(acquired.lastTimestamp, memoryFloor),
-      lease: acquired.lease,
-      reserved: acquired.reserved,
-    }
+  started: number,
+  outcome: ReportResult['outcome'],
+  error: ReportResult['error'],
+  retryInMs?: number,
+): SendReportOutcome {
+  const result = reportResult(installationId, reason, outcome, error)
+  result.durationMs = Date.now() - started
+  return retryInMs === undefined
+    ? { result, finished: null, timestamp: null }
+    : { result, finished: null, timestamp: null, retryInMs }
+}
+
+function reportResult(
+  installationId: string,
+  reason: ReportReason,
+  outcome: ReportResult['outcome'],
+  error: ReportResult['error'],
+): ReportResult {
+  return {
+    installationId,
+    reason,
+    attempts: 0,
+    status: null,
+    vercelRequestId: null,
+    outcome,
+    error,
+    timestamp: null,
+    durationMs: 0,
   }
+}
+
+/** What a report needs before reading balances, for a store without leases. */
+async function openUnleased(store: BalanceStore, installationId: string): Promise<Opened> {
   const [credentials, record] = await Promise.all([
-    deps.store.getCredentials(installationId),
-    deps.store.getInstallation(installationId),
+    store.getCredentials(installationId),
+    store.getInstallation(installationId),
   ])
   if (!credentials) {
     return skip('unknown_installation', 'no stored token for installation')
@@ -209,13 +245,7 @@ async function open(
       `token is ${credentials.tokenState}; waiting for a new Upsert Installation`,
     )
   }
-  return {
-    kind: 'ready',
-    credentials,
-    lastTimestamp: laterTimestamp(record?.lastTimestamp, memoryFloor),
-    lease: undefined,
-    reserved: undefined,
-  }
+  return { kind: 'unleased', credentials, lastTimestamp: record?.lastTimestamp ?? null }
 }
 
 const DAY_MS = 86_400_000

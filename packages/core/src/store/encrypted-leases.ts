@@ -1,5 +1,5 @@
 import { PrepaidBalancesError } from '../errors.js'
-import type { BackendLeases, SealedCredentials } from './store-backend.js'
+import type { BackendLeases, SealedCredentials, SealedLeaseClaim } from './store-backend.js'
 import type {
   HeldLease,
   LeaseBatchOptions,
@@ -26,9 +26,8 @@ export function encryptedLeases(
       checkToken(options.token)
       const claim = await call('claim a lease', () => leases.claim(installationId, options))
       if (claim.status !== 'claimed') return claim
-      const { sealed, ...rest } = claim
       try {
-        return { ...rest, credentials: open(sealed, installationId) }
+        return openClaim(claim, installationId, open)
       } catch (error) {
         // A tampered token: leave the installation pending, not held until the lease runs out.
         await release({ installationId, token: options.token }).catch(() => {})
@@ -44,12 +43,15 @@ export function encryptedLeases(
       // Backends get each installation once; a repeat is what a second `claim` would get.
       const firsts = new Map<string, number>() // installation → its index in `distinct`
       const distinct: HeldLease[] = []
-      const repeats = new Set<number>()
-      for (const [i, { installationId, token }] of claims.entries()) {
-        if (firsts.has(installationId)) repeats.add(i)
-        else {
-          firsts.set(installationId, distinct.length)
-          distinct.push({ installationId, token })
+      let repeats: Set<number> | null = null
+      for (let i = 0; i < claims.length; i++) {
+        const claim = claims[i]!
+        if (firsts.has(claim.installationId)) {
+          repeats ??= new Set()
+          repeats.add(i)
+        } else {
+          firsts.set(claim.installationId, distinct.length)
+          distinct.push({ installationId: claim.installationId, token: claim.token })
         }
       }
       const sealed =
@@ -58,13 +60,13 @@ export function encryptedLeases(
           : await call('claim leases', () => leases.claimMany(distinct, options))
       const opened: LeaseClaim[] = []
       try {
-        for (const [i, claim] of sealed.entries()) {
-          if (claim.status !== 'claimed') {
-            opened.push(claim)
-            continue
-          }
-          const { sealed: credentials, ...rest } = claim
-          opened.push({ ...rest, credentials: open(credentials, distinct[i]!.installationId) })
+        for (let i = 0; i < sealed.length; i++) {
+          const claim = sealed[i]!
+          opened.push(
+            claim.status === 'claimed'
+              ? openClaim(claim, distinct[i]!.installationId, open)
+              : claim,
+          )
         }
       } catch (error) {
         // A tampered token: throw as \`claim\` would, without holding any lease this call took.
@@ -72,9 +74,11 @@ export function encryptedLeases(
         await Promise.all(taken.map((lease) => release(lease).catch(() => {})))
         throw error
       }
+      if (!repeats) return opened // one result per claim, in order
+      const seen = repeats
       return claims.map(({ installationId }, i): LeaseClaim => {
         const first = opened[firsts.get(installationId)!]!
-        if (!repeats.has(i) || first.status !== 'claimed') return first
+        if (!seen.has(i) || first.status !== 'claimed') return first
         return { status: 'busy', retryInMs: options.leaseMs }
       })
     },
@@ -102,6 +106,22 @@ export function encryptedLeases(
       )
     },
   }
+}
+
+/** A claim with its token decrypted; written out, not a rest copy: one per report. */
+function openClaim(
+  claim: Extract<SealedLeaseClaim, { status: 'claimed' }>,
+  installationId: string,
+  open: (sealed: SealedCredentials, installationId: string) => StoredCredentials,
+): LeaseClaim {
+  const opened: LeaseClaim = {
+    status: 'claimed',
+    credentials: open(claim.sealed, installationId),
+    pendingSeq: claim.pendingSeq,
+    lastTimestamp: claim.lastTimestamp,
+  }
+  if (claim.reservedTimestamp !== undefined) opened.reservedTimestamp = claim.reservedTimestamp
+  return opened
 }
 
 function checkClaimOptions(options: LeaseBatchOptions): void {

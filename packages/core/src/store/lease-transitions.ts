@@ -111,7 +111,8 @@ export function claimLease(
   if (!options.reserveTimestamp) return claimed
   // Strictly after the stored one, which every earlier report (in any process) stored first.
   record.lastTimestamp = nextTimestamp(options.reserveTimestamp.from, lastTimestamp)
-  return { ...claimed, reservedTimestamp: record.lastTimestamp }
+  claimed.reservedTimestamp = record.lastTimestamp // set, not spread: one per claim
+  return claimed
 }
 
 function isOwed(

@@ -27,9 +27,12 @@ export function memoryLeases(rows: Map<string, MemoryRow>): BackendLeases {
     claim: (installationId, options) => claimOne(installationId, options, Date.now()),
     claimMany(claims, options) {
       const now = Date.now()
-      return claims.map(({ installationId, token }) =>
-        claimOne(installationId, { ...options, token }, now),
-      )
+      // One options object for the batch, its token set per claim (claimLease keeps none of it).
+      const one: OneClaimOptions = { ...options, token: '' }
+      return claims.map(({ installationId, token }) => {
+        one.token = token
+        return claimOne(installationId, one, now)
+      })
     },
     renew(held, leaseMs) {
       const now = Date.now()

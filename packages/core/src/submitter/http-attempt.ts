@@ -46,6 +46,8 @@ const TIMEOUT_CODES = new Set([
   'UND_ERR_BODY_TIMEOUT',
 ])
 const CLOSED_CODES = new Set(['UND_ERR_CLOSED', 'UND_ERR_DESTROYED'])
+/** Shared listener options: one object for every attempt's listeners. */
+const ONCE = { once: true } as const
 
 /**
  * One HTTP exchange, bounded by `timeoutMs` from dispatch to the last body byte read. Errors
@@ -67,7 +69,7 @@ export async function sendAttempt(
     abort.emit('abort')
   }, request.timeoutMs)
   const onCallerAbort = () => abort.emit('abort')
-  for (const signal of signals) signal.addEventListener('abort', onCallerAbort, { once: true })
+  for (const signal of signals) signal.addEventListener('abort', onCallerAbort, ONCE)
   try {
     const response = await dispatcher.request({
       method: request.method,
@@ -83,8 +85,11 @@ export async function sendAttempt(
     if (status >= 200 && status < 300) {
       let successBody: string | null = null
       if (request.successBodyLimit === null) {
-        // The status is the answer; a failure while draining the body changes nothing.
-        await response.body.dump().catch(() => {})
+        try {
+          await response.body.dump()
+        } catch {
+          // The status is the answer; a failure while draining the body changes nothing.
+        }
       } else {
         successBody = (await readCappedText(response.body, request.successBodyLimit)).text
       }

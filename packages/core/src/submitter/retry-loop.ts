@@ -43,19 +43,8 @@ export async function executeWithRetries(
   let attempts = 0
   let status: number | null = null
   let vercelRequestId: string | null = null
-  const end = (outcome: SubmitResult['outcome'], error: VercelErrorInfo | null): Execution => ({
-    outcome,
-    attempts,
-    status,
-    vercelRequestId,
-    error,
-    successBody: null,
-  })
-  const stopped = () =>
-    context.closeSignal.aborted
-      ? end('skipped', { code: 'client_closed', message: 'The Vercel client was closed' })
-      : end('skipped', { code: 'aborted', message: 'The request to Vercel was aborted' })
-  const waitSignals = [...request.signals, context.closeSignal]
+  // Built on first use: a request that goes through at once waits for nothing.
+  let waitSignals: AbortSignalLike[] | null = null
 
   for (;;) {
     // Checked again after every wait: timers count from the event loop's cached clock, so on a
@@ -63,29 +52,41 @@ export async function executeWithRetries(
     let gateWaitMs = context.gate.remainingMs()
     while (gateWaitMs > 0) {
       if (gateWaitMs > context.policy.maxRetryAfterMs) {
-        return end('failed', tooLongError(gateWaitMs, context.policy, 'rate_limited'))
+        const error = tooLongError(gateWaitMs, context.policy, 'rate_limited')
+        return execution('failed', attempts, status, vercelRequestId, error)
       }
-      if (!(await abortableSleep(gateWaitMs, waitSignals))) return stopped()
+      waitSignals ??= [...request.signals, context.closeSignal]
+      if (!(await abortableSleep(gateWaitMs, waitSignals))) {
+        return stopped(context, attempts, status, vercelRequestId)
+      }
       gateWaitMs = context.gate.remainingMs()
     }
-    if (anyAborted(waitSignals)) return stopped()
+    if (context.closeSignal.aborted || anyAborted(request.signals)) {
+      return stopped(context, attempts, status, vercelRequestId)
+    }
 
     attempts++
     const result = await sendAttempt(context.dispatcher, request)
     let failure: AttemptFailure
     let lastError: VercelErrorInfo
-    if (result.kind === 'aborted' || result.kind === 'closed') return stopped()
+    if (result.kind === 'aborted' || result.kind === 'closed') {
+      return stopped(context, attempts, status, vercelRequestId)
+    }
     if (result.kind === 'response') {
       status = result.status
       vercelRequestId = result.vercelRequestId ?? vercelRequestId
       const statusClass = classifyStatus(result.status)
-      if (statusClass === 'delivered')
-        return { ...end('delivered', null), successBody: result.successBody }
+      if (statusClass === 'delivered') {
+        const body = result.successBody
+        return execution('delivered', attempts, status, vercelRequestId, null, body)
+      }
       lastError = result.error ?? {
         code: `http_${status}`,
         message: `Vercel answered HTTP ${status}`,
       }
-      if (statusClass !== 'retryable') return end(statusClass, lastError)
+      if (statusClass !== 'retryable') {
+        return execution(statusClass, attempts, status, vercelRequestId, lastError)
+      }
       const retryAfterMs = parseRetryAfterMs(result.headers, context.now())
       if (result.status === 429 && retryAfterMs !== null) {
         context.gate.holdUntil(context.now() + retryAfterMs)
@@ -108,12 +109,10 @@ export async function executeWithRetries(
     const decision = decideRetry(failure, attempts, context.policy, context.random)
     if (!decision.retry) {
       if (decision.why === 'retry_after_too_long' && failure.kind === 'status') {
-        return end(
-          'failed',
-          tooLongError(failure.retryAfterMs ?? 0, context.policy, lastError.code),
-        )
+        const error = tooLongError(failure.retryAfterMs ?? 0, context.policy, lastError.code)
+        return execution('failed', attempts, status, vercelRequestId, error)
       }
-      return end('failed', lastError)
+      return execution('failed', attempts, status, vercelRequestId, lastError)
     }
     context.onRetry?.({
       installationId,
@@ -122,8 +121,35 @@ export async function executeWithRetries(
       reason: decision.reason,
     })
     const retryAt = context.now() + decision.delayMs
-    if (!(await sleepUntil(retryAt, waitSignals, context.now))) return stopped()
+    waitSignals ??= [...request.signals, context.closeSignal]
+    if (!(await sleepUntil(retryAt, waitSignals, context.now))) {
+      return stopped(context, attempts, status, vercelRequestId)
+    }
   }
+}
+
+function execution(
+  outcome: SubmitResult['outcome'],
+  attempts: number,
+  status: number | null,
+  vercelRequestId: string | null,
+  error: VercelErrorInfo | null,
+  successBody: string | null = null,
+): Execution {
+  return { outcome, attempts, status, vercelRequestId, error, successBody }
+}
+
+/** A request ended by the caller's signal or by the client's close. */
+function stopped(
+  context: LoopContext,
+  attempts: number,
+  status: number | null,
+  vercelRequestId: string | null,
+): Execution {
+  const error = context.closeSignal.aborted
+    ? { code: 'client_closed', message: 'The Vercel client was closed' }
+    : { code: 'aborted', message: 'The request to Vercel was aborted' }
+  return execution('skipped', attempts, status, vercelRequestId, error)
 }
 
 /**

@@ -73,17 +73,26 @@ export function createVercelClient(options: VercelClientOptions): VercelClient {
   return {
     async submitBalances(request) {
       if (!isUsableToken(request.accessToken)) return unusableTokenResult()
-      const execution = await executeWithRetries(context, request.installationId, {
-        method: 'POST',
-        path: `${installationPath(request.installationId)}/billing/balance`,
-        headers: requestHeaders(request.accessToken, true),
-        body: JSON.stringify(request.body),
-        timeoutMs: options.timeoutMs,
-        signals: callerSignals(request.signal, request.signals),
-        successBodyLimit: null,
-      })
-      const { successBody: _ignored, ...result } = redactToken(execution, request.accessToken)
-      return result
+      const execution = redactToken(
+        await executeWithRetries(context, request.installationId, {
+          method: 'POST',
+          path: `${installationPath(request.installationId)}/billing/balance`,
+          headers: requestHeaders(request.accessToken, true),
+          body: JSON.stringify(request.body),
+          timeoutMs: options.timeoutMs,
+          signals: callerSignals(request.signal, request.signals),
+          successBodyLimit: null,
+        }),
+        request.accessToken,
+      )
+      // Written out, not a rest copy leaving out `successBody`: this runs once per report.
+      return {
+        outcome: execution.outcome,
+        attempts: execution.attempts,
+        status: execution.status,
+        vercelRequestId: execution.vercelRequestId,
+        error: execution.error,
+      }
     },
 
     async getInvoice(request) {
@@ -138,17 +147,21 @@ async function closePool(pool: Pool, closeController: AbortController): Promise<
 }
 
 function requestHeaders(accessToken: string, hasBody: boolean): Record<string, string> {
+  const authorization = `Bearer ${accessToken}`
+  if (!hasBody) return { authorization, accept: 'application/json', 'user-agent': USER_AGENT }
   return {
-    authorization: `Bearer ${accessToken}`,
+    authorization,
     accept: 'application/json',
     'user-agent': USER_AGENT,
-    ...(hasBody ? { 'content-type': 'application/json' } : {}),
+    'content-type': 'application/json',
   }
 }
 
 /** encodeURIComponent leaves `.` alone, and a `..` segment could walk up the path. */
 function encodePathSegment(value: string): string {
-  return encodeURIComponent(value).replace(/\./g, '%2E')
+  const encoded = encodeURIComponent(value)
+  // Installation ids hold no `.`: no regex run for them.
+  return encoded.includes('.') ? encoded.replace(/\./g, '%2E') : encoded
 }
 
 /** A token undici would refuse as a header value (or an empty one) can never be accepted. */
