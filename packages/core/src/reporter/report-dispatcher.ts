@@ -259,7 +259,8 @@ export class ReportDispatcher {
     const covered = slot.flightSeq
     slot.doneSeq = Math.max(slot.doneSeq, covered)
     const newer = slot.seq > covered
-    // Filtered in place: no new array per report (resolving runs no code before we are done).
+    // Filtered in place: no new array per report. Safe while waiters run: a promise's resolve
+    // runs nothing now, and requestNowThen's callbacks only count and free leases, never this slot.
     const waiters = slot.waiters
     let kept = 0
     for (const waiter of waiters) {
