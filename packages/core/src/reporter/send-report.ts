@@ -102,13 +102,12 @@ export async function sendReport(
     let balances: ReturnType<typeof validateBalances>
     try {
       balances = validateBalances(installationId, await deps.getBalances(installationId))
-    } catch (error) {
-      const invalid = isPrepaidBalancesError(error, 'ERR_INVALID_BALANCES')
+    } catch (cause) {
+      const invalid = isPrepaidBalancesError(cause, 'ERR_INVALID_BALANCES')
       const outcome = invalid ? 'invalid' : 'failed'
-      const code = invalid ? 'invalid_balances' : 'get_balances_failed'
+      const error = describe(cause, invalid ? 'invalid_balances' : 'get_balances_failed')
       const finishedAt = Date.now()
-      const result = reportResult(installationId, reason, outcome, describe(error, code))
-      result.durationMs = finishedAt - started
+      const result = reportResult(installationId, reason, outcome, error, finishedAt - started)
       return {
         result,
         finished: finishedWrite(installationId, credentials, lease, outcome, finishedAt, null),
@@ -204,8 +203,7 @@ function notSent(
   error: ReportResult['error'],
   retryInMs?: number,
 ): SendReportOutcome {
-  const result = reportResult(installationId, reason, outcome, error)
-  result.durationMs = Date.now() - started
+  const result = reportResult(installationId, reason, outcome, error, Date.now() - started)
   return retryInMs === undefined
     ? { result, finished: null, timestamp: null }
     : { result, finished: null, timestamp: null, retryInMs }
@@ -216,6 +214,7 @@ function reportResult(
   reason: ReportReason,
   outcome: ReportResult['outcome'],
   error: ReportResult['error'],
+  durationMs: number,
 ): ReportResult {
   return {
     installationId,
@@ -226,7 +225,7 @@ function reportResult(
     outcome,
     error,
     timestamp: null,
-    durationMs: 0,
+    durationMs,
   }
 }
 
